@@ -1,0 +1,126 @@
+//! Write a hookrt policy in Rust: one function from push to verdict.
+//!
+//! ```ignore
+//! use hookrt_guest::{Filter, Push, Verdict, Veto};
+//!
+//! fn check(push: &Push) -> Verdict {
+//!     let mut vetoes = Vec::new();
+//!     for update in push.updates() {
+//!         // Commits come lazily: the host walks only as far as this loop reads.
+//!         for commit in update.commits(Filter::AddedToRepository) {
+//!             if commit.subject().starts_with("fixup!") {
+//!                 vetoes.push(Veto::commit(update, &commit, "fixup commits must be squashed", ""));
+//!                 break;
+//!             }
+//!         }
+//!     }
+//!     Verdict::from_vetoes(vetoes)
+//! }
+//!
+//! hookrt_guest::policy!(check);
+//! ```
+//!
+//! Build it as a `cdylib` for `wasm32-wasip2`; the result is a component for
+//! the `policy` world of `hookrt:policy@0.1.0`, ready for a policy directory.
+
+mod commits;
+
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit/policy@0.1.0",
+        world: "policy",
+        pub_export_macro: true,
+        export_macro_name: "__export_policy",
+        default_bindings_module: "::hookrt_guest::bindings",
+    });
+}
+
+pub use bindings::hookrt::policy::commits::{Filter, WalkError};
+pub use bindings::hookrt::policy::types::{
+    Commit, Hook, Push, RefClass, RefKind, RefUpdate, Signature, Verdict, Veto,
+};
+pub use commits::Commits;
+
+/// Writes a line to the pusher's terminal (git shows it after `remote:`).
+pub fn write_line(line: &str) {
+    bindings::hookrt::policy::output::write_line(line);
+}
+
+impl Push {
+    /// The ref updates this run of the policy covers (one in the update hook).
+    pub fn updates(&self) -> &[RefUpdate] {
+        &self.ref_updates
+    }
+}
+
+impl RefUpdate {
+    /// The commits `filter` selects for this update, newest first, pulled
+    /// from the host as the iterator is read. A repository error ends the
+    /// policy with a panic, which rejects the push (fail closed); use
+    /// [`Commits::try_next`] to handle errors instead.
+    pub fn commits(&self, filter: Filter) -> Commits {
+        Commits::open(&self.name, filter)
+    }
+
+    /// The ref name without `refs/heads/` or `refs/tags/`.
+    pub fn short_name(&self) -> &str {
+        self.name
+            .strip_prefix("refs/heads/")
+            .or_else(|| self.name.strip_prefix("refs/tags/"))
+            .unwrap_or(&self.name)
+    }
+}
+
+impl Commit {
+    /// The first line of the message.
+    pub fn subject(&self) -> &str {
+        self.message.lines().next().unwrap_or("")
+    }
+
+    /// Whether the commit has more than one parent.
+    pub fn is_merge(&self) -> bool {
+        self.parent_ids.len() > 1
+    }
+}
+
+impl Veto {
+    /// A veto about a ref as a whole.
+    pub fn on_ref(update: &RefUpdate, summary: impl Into<String>, detail: impl Into<String>) -> Veto {
+        Veto { summary: summary.into(), detail: detail.into(), ref_name: update.name.clone(), commit_id: None }
+    }
+
+    /// A veto about one commit on a ref.
+    pub fn commit(update: &RefUpdate, commit: &Commit, summary: impl Into<String>, detail: impl Into<String>) -> Veto {
+        Veto {
+            summary: summary.into(),
+            detail: detail.into(),
+            ref_name: update.name.clone(),
+            commit_id: Some(commit.id.clone()),
+        }
+    }
+}
+
+impl Verdict {
+    /// Accept when `vetoes` is empty, reject with them otherwise.
+    pub fn from_vetoes(vetoes: Vec<Veto>) -> Verdict {
+        if vetoes.is_empty() { Verdict::Accept } else { Verdict::Reject(vetoes) }
+    }
+}
+
+/// Registers `fn(&Push) -> Verdict` as the policy's `check` export.
+#[macro_export]
+macro_rules! policy {
+    ($check:path) => {
+        #[doc(hidden)]
+        struct __HookrtPolicy;
+
+        impl $crate::bindings::Guest for __HookrtPolicy {
+            fn check(push: $crate::Push) -> $crate::Verdict {
+                $check(&push)
+            }
+        }
+
+        $crate::bindings::__export_policy!(__HookrtPolicy with_types_in $crate::bindings);
+    };
+}

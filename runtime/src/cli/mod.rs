@@ -1,0 +1,45 @@
+//! Argument parsing; each subcommand lives in a file of its own.
+
+mod install;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A WebAssembly-sandboxed runtime for git server hooks.
+#[derive(Debug, Parser)]
+#[command(name = "hookrt", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Install(install::InstallArgs),
+    Run(run::RunArgs),
+}
+
+impl Command {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            Command::Install(args) => args.run(),
+            Command::Run(args) => args.run(),
+        }
+    }
+}
+
+/// Logs go to standard error (which git shows the pusher), filtered by
+/// `HOOKRT_LOG` (e.g. `HOOKRT_LOG=debug`); warnings only by default.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKRT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .init();
+}

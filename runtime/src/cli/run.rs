@@ -1,0 +1,115 @@
+//! `hookrt run <hook>`: what git executes (through the installed scripts).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+use anyhow::{Context, bail};
+use hookrt::{HookKind, HookRequest, git, install, push};
+
+/// Run the policies of one git hook (git calls this through the scripts
+/// `hookrt install` writes).
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// pre-receive, update or post-receive.
+    hook: HookKind,
+    /// For update: <REF> <OLD> <NEW>, as git passes them.
+    args: Vec<String>,
+    /// The repository [default: $GIT_DIR, else the current directory].
+    #[arg(long, value_name = "DIR")]
+    git_dir: Option<PathBuf>,
+    /// Where the policies live [default: <GIT_DIR>/hookrt/policies].
+    #[arg(long, value_name = "DIR")]
+    policy_dir: Option<PathBuf>,
+    /// Where compiled policies are cached [default: $HOOKRT_CACHE_DIR,
+    /// $XDG_CACHE_HOME/hookrt or ~/.cache/hookrt].
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// A hooks directory whose hook of the same name runs after hookrt's
+    /// policies accept (the hooks that were active before `hookrt install`).
+    #[arg(long, value_name = "DIR")]
+    chain: Option<PathBuf>,
+}
+
+impl RunArgs {
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let git_dir = match &self.git_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from),
+        };
+        let git_dir = std::path::absolute(&git_dir).context("cannot resolve the git directory")?;
+
+        // Read all of stdin first: a chained hook gets the same bytes.
+        let mut stdin = Vec::new();
+        let updates = match self.hook {
+            HookKind::Update => match self.args.as_slice() {
+                [name, old, new] => vec![push::RefUpdate::parse(name, old, new)?],
+                _ => bail!("the update hook takes <REF> <OLD> <NEW>, got {} argument(s)", self.args.len()),
+            },
+            HookKind::PreReceive | HookKind::PostReceive => {
+                std::io::stdin().read_to_end(&mut stdin).context("cannot read the hook's standard input")?;
+                push::parse_ref_updates(&stdin)?
+            }
+        };
+
+        let request = HookRequest {
+            hook: self.hook,
+            policy_dir: self.policy_dir.clone().unwrap_or_else(|| install::default_policy_dir(&git_dir)),
+            cache_dir: self.cache_dir.clone().or_else(default_cache_dir),
+            updates,
+            push_options: push::push_options_from_env(|k| std::env::var(k).ok()),
+            object_dirs: git::object_dirs(&git_dir, |k| std::env::var_os(k)),
+            git_dir,
+        };
+        let report = hookrt::run_hook(&request)?;
+        let text = report.render();
+        if !text.is_empty() {
+            let mut stderr = std::io::stderr().lock();
+            let _ = stderr.write_all(text.as_bytes());
+        }
+        if !report.accepted() {
+            return Ok(ExitCode::FAILURE);
+        }
+        match &self.chain {
+            Some(dir) => run_chained(dir, self.hook, &self.args, &stdin),
+            None => Ok(ExitCode::SUCCESS),
+        }
+    }
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    let var = |k| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("HOOKRT_CACHE_DIR")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("hookrt")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache").join("hookrt")))
+}
+
+/// Runs `dir/<hook>` if it is an executable file, with the same arguments
+/// and standard input, and passes on its exit status.
+fn run_chained(dir: &Path, hook: HookKind, args: &[String], stdin: &[u8]) -> anyhow::Result<ExitCode> {
+    let path = dir.join(hook.as_str());
+    if !is_executable(&path) {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut child = Command::new(&path)
+        .args(args)
+        .stdin(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run the chained hook {}", path.display()))?;
+    if let Some(mut input) = child.stdin.take() {
+        // A hook that exits without reading its input closes the pipe; that
+        // is its business, not an error.
+        let _ = input.write_all(stdin);
+    }
+    let status = child.wait().with_context(|| format!("the chained hook {} did not finish", path.display()))?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE,
+    })
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}

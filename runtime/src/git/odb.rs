@@ -1,0 +1,143 @@
+//! Object access that sees what a push brought, inside git's quarantine.
+//!
+//! During pre-receive, git keeps the pushed objects in a quarantine directory
+//! (`GIT_QUARANTINE_PATH`, also given as `GIT_OBJECT_DIRECTORY`) and points
+//! at the main store through `GIT_ALTERNATE_OBJECT_DIRECTORIES`; the objects
+//! move into the repository only if every hook accepts. gix 0.90 does not read
+//! those variables, so a plain open does not find the pushed commits. This
+//! module builds the lookup chain from them itself, read-only: nothing is
+//! written into the quarantine, which git deletes on rejection.
+
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use gix::objs::{Exists, Find};
+
+/// Where a hook run finds objects, in lookup order.
+#[derive(Clone)]
+pub struct Odb {
+    stores: Vec<gix::odb::Handle>,
+    hash: gix::hash::Kind,
+}
+
+/// The object directories a hook should read, from git's environment.
+///
+/// `env` is a variable lookup (`std::env::var_os` in the binary). The main
+/// store (`<git-dir>/objects`, with its own `info/alternates`) always comes
+/// last, so an object is found whether or not the push is quarantined.
+pub fn object_dirs(git_dir: &Path, env: impl Fn(&str) -> Option<std::ffi::OsString>) -> Vec<PathBuf> {
+    let main = git_dir.join("objects");
+    let mut dirs = Vec::new();
+    let mut add = |dir: PathBuf| {
+        let dir = if dir.is_relative() { git_dir.join(dir) } else { dir };
+        if !dirs.contains(&dir) && !same_dir(&dir, &main) {
+            dirs.push(dir);
+        }
+    };
+    if let Some(dir) = env("GIT_QUARANTINE_PATH").or_else(|| env("GIT_OBJECT_DIRECTORY")) {
+        add(PathBuf::from(dir));
+    }
+    if let Some(list) = env("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
+        for dir in std::env::split_paths(&list) {
+            if !dir.as_os_str().is_empty() {
+                add(unquote(dir));
+            }
+        }
+    }
+    dirs.push(main);
+    dirs
+}
+
+/// Git quotes an alternate path that contains a separator or a quote in C
+/// style; receive-pack never produces such a path for its own quarantine,
+/// so only the plain double quotes are stripped here.
+fn unquote(dir: PathBuf) -> PathBuf {
+    match dir.to_str() {
+        Some(s) if s.len() >= 2 && s.starts_with('"') && s.ends_with('"') => PathBuf::from(&s[1..s.len() - 1]),
+        _ => dir,
+    }
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// The error returned by [`Odb::open`].
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the object directory {dir}")]
+pub struct OpenError {
+    pub dir: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// The error returned when an object cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("object {id} is missing from the repository")]
+    Missing { id: ObjectId },
+    #[error("object {id} could not be read: {message}")]
+    Corrupt { id: ObjectId, message: String },
+    #[error("object {id} is a {actual}, expected a {expected}")]
+    WrongKind { id: ObjectId, actual: gix::object::Kind, expected: gix::object::Kind },
+}
+
+impl Odb {
+    /// Opens each directory of [`object_dirs`] (missing ones are skipped:
+    /// git may list an alternate that is gone).
+    pub fn open(dirs: &[PathBuf], hash: gix::hash::Kind) -> Result<Self, OpenError> {
+        let mut stores = Vec::new();
+        for dir in dirs.iter().filter(|d| d.is_dir()) {
+            let mut handle =
+                gix::odb::at(dir.clone(), hash).map_err(|source| OpenError { dir: dir.clone(), source })?;
+            // A walk revisits the same packs over and over; a small delta cache
+            // makes that far cheaper, as it does for git.
+            handle.set_pack_cache(|| Box::new(gix::odb::pack::cache::lru::StaticLinkedList::<64>::default()));
+            stores.push(handle);
+        }
+        Ok(Odb { stores, hash })
+    }
+
+    /// The repository's hash kind.
+    pub fn hash_kind(&self) -> gix::hash::Kind {
+        self.hash
+    }
+
+    /// Reads an object into `buf`, returning its kind.
+    pub fn read<'b>(&self, id: &gix::oid, buf: &'b mut Vec<u8>) -> Result<gix::objs::Data<'b>, ReadError> {
+        let last = self.stores.len().saturating_sub(1);
+        for (index, store) in self.stores.iter().enumerate() {
+            // The last store is read directly: in the common case (no
+            // quarantine) there is only one and the existence check is waste.
+            if index == last || store.exists(id) {
+                return match store.try_find(id, buf) {
+                    Ok(Some(data)) => Ok(data),
+                    Ok(None) => Err(ReadError::Missing { id: id.to_owned() }),
+                    Err(e) => Err(ReadError::Corrupt { id: id.to_owned(), message: e.to_string() }),
+                };
+            }
+        }
+        Err(ReadError::Missing { id: id.to_owned() })
+    }
+
+    /// Follows annotated tags from `id` to what they finally point at and
+    /// returns that object's id and kind.
+    pub fn peel(&self, id: ObjectId, buf: &mut Vec<u8>) -> Result<(ObjectId, gix::object::Kind), ReadError> {
+        let mut id = id;
+        // A tag chain longer than this is a loop or an attack; git itself
+        // gives up much sooner.
+        for _ in 0..64 {
+            let data = self.read(&id, buf)?;
+            if data.kind != gix::object::Kind::Tag {
+                return Ok((id, data.kind));
+            }
+            id = gix::objs::TagRefIter::from_bytes(data.data, self.hash)
+                .target_id()
+                .map_err(|e| ReadError::Corrupt { id, message: e.to_string() })?;
+        }
+        Err(ReadError::Corrupt { id, message: "tag chain too long".into() })
+    }
+}

@@ -1,0 +1,171 @@
+//! A lazy, exact commit walk: `tips --not hidden`, one commit at a time.
+//!
+//! Commits come newest first by committer date, the way `git rev-list` lists
+//! them. Hidden commits are processed before interesting ones of the same
+//! (clamped) date, so a commit is produced only once nothing still queued can
+//! hide it. With committer dates that never go backwards from child to
+//! parent this gives exactly `git rev-list tips --not hidden`; with clock
+//! skew, a parent's date is clamped to its child's, which keeps the common
+//! skewed cases right as well. The walk stops the moment no interesting
+//! commit is left, and it only does work when asked for the next commit: a
+//! policy that stops after one commit costs one commit plus whatever hidden
+//! history is newer than it.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::time::Instant;
+
+use gix::ObjectId;
+use gix::hashtable::HashMap;
+
+use super::commit::Commit;
+use super::odb::{Odb, ReadError};
+
+/// The error returned by [`Walk::new`] and [`Walk::next`].
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("the walk ran past its deadline")]
+    DeadlineExceeded,
+}
+
+/// A commit walk in progress. Dropping it ends the walk.
+pub struct Walk {
+    odb: Odb,
+    queue: BinaryHeap<Queued>,
+    seen: HashMap<ObjectId, State>,
+    /// Queued commits not (yet) known to be hidden: the walk is over when
+    /// this reaches zero, however much hidden history is left.
+    interesting_queued: usize,
+    seq: u64,
+    produced: u64,
+    buf: Vec<u8>,
+}
+
+#[derive(Clone, Copy)]
+struct State {
+    hidden: bool,
+    queued: bool,
+}
+
+struct Queued {
+    /// The committer date, clamped to be no newer than the child that
+    /// queued it.
+    key: i64,
+    hidden: bool,
+    seq: u64,
+    id: ObjectId,
+    data: Vec<u8>,
+}
+
+impl Queued {
+    fn order(&self) -> (i64, bool, Reverse<u64>) {
+        (self.key, self.hidden, Reverse(self.seq))
+    }
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        self.order() == other.order()
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.order().cmp(&other.order())
+    }
+}
+
+/// How many commits are processed between two looks at the clock.
+const DEADLINE_CHECK_EVERY: u32 = 256;
+
+impl Walk {
+    /// Starts a walk over the commits reachable from `tips` and from none of
+    /// `hidden`. Both must be commit ids (peel tags first).
+    pub fn new(odb: Odb, tips: &[ObjectId], hidden: &[ObjectId]) -> Result<Self, WalkError> {
+        let mut walk = Walk {
+            odb,
+            queue: BinaryHeap::new(),
+            seen: HashMap::default(),
+            interesting_queued: 0,
+            seq: 0,
+            produced: 0,
+            buf: Vec::new(),
+        };
+        for id in hidden {
+            walk.enqueue(*id, true, None)?;
+        }
+        for id in tips {
+            walk.enqueue(*id, false, None)?;
+        }
+        Ok(walk)
+    }
+
+    /// How many commits this walk has produced so far.
+    pub fn produced(&self) -> u64 {
+        self.produced
+    }
+
+    /// The next commit, or `None` when the walk is done. Gives up with
+    /// [`WalkError::DeadlineExceeded`] once `deadline` has passed.
+    pub fn next(&mut self, deadline: Option<Instant>) -> Result<Option<Commit>, WalkError> {
+        let mut steps = 0u32;
+        while self.interesting_queued > 0 {
+            steps += 1;
+            if steps % DEADLINE_CHECK_EVERY == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(WalkError::DeadlineExceeded);
+            }
+            let item = self.queue.pop().expect("a commit counted as queued is in the queue");
+            let state = self.seen.get_mut(&item.id).expect("every queued commit has a state");
+            state.queued = false;
+            let hidden = state.hidden;
+            if !hidden {
+                self.interesting_queued -= 1;
+            }
+            let hash = self.odb.hash_kind();
+            for parent in gix::objs::CommitRefIter::from_bytes(&item.data, hash).parent_ids() {
+                self.enqueue(parent, hidden, Some(item.key))?;
+            }
+            if !hidden {
+                self.produced += 1;
+                return Ok(Some(Commit::decode(item.id, &item.data, hash)?));
+            }
+        }
+        Ok(None)
+    }
+
+    fn enqueue(&mut self, id: ObjectId, hidden: bool, child_key: Option<i64>) -> Result<(), WalkError> {
+        if let Some(state) = self.seen.get_mut(&id) {
+            if hidden && !state.hidden {
+                state.hidden = true;
+                if state.queued {
+                    self.interesting_queued -= 1;
+                }
+            }
+            return Ok(());
+        }
+        let data = self.odb.read(&id, &mut self.buf)?;
+        if data.kind != gix::object::Kind::Commit {
+            return Err(ReadError::WrongKind { id, actual: data.kind, expected: gix::object::Kind::Commit }.into());
+        }
+        let time = gix::objs::CommitRefIter::from_bytes(data.data, self.odb.hash_kind())
+            .committer()
+            .map(|s| s.seconds())
+            .unwrap_or(0);
+        let key = child_key.map_or(time, |child| time.min(child));
+        let data = data.data.to_vec();
+        self.seen.insert(id, State { hidden, queued: true });
+        if !hidden {
+            self.interesting_queued += 1;
+        }
+        self.seq += 1;
+        self.queue.push(Queued { key, hidden, seq: self.seq, id, data });
+        Ok(())
+    }
+}

@@ -1,0 +1,233 @@
+//! Installing hookrt into a repository, the way GitLab's Gitaly does: a
+//! directory of small hook scripts that all call one binary, made active
+//! through `core.hooksPath`.
+//!
+//! Layout inside the git directory:
+//! - `hookrt/hooks/{pre-receive,update,post-receive}`: the scripts;
+//! - `hookrt/policies/`: the default policy directory (never removed);
+//! - `config`: `core.hooksPath` points at `hookrt/hooks`, and the value it
+//!   had before is kept in `hookrt.previousHooksPath` for `--uninstall`.
+//!
+//! Hooks that were active before (the old `core.hooksPath` or `hooks/`)
+//! keep running: each script passes their directory to `hookrt run
+//! --chain`, which runs the old hook of the same name after the policies.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use gix::bstr::ByteSlice;
+
+use crate::push::HookKind;
+
+const PREVIOUS_KEY: &str = "hookrt.previousHooksPath";
+const HOOKS_PATH_KEY: &str = "core.hooksPath";
+
+/// What [`install`] should set up.
+#[derive(Debug, Clone)]
+pub struct InstallOptions {
+    /// The repository's git directory (bare repository, or `.git`).
+    pub git_dir: PathBuf,
+    /// Where policies live; `<git-dir>/hookrt/policies` when `None`.
+    pub policy_dir: Option<PathBuf>,
+    /// The `hookrt` binary the scripts call.
+    pub binary: PathBuf,
+}
+
+/// What [`install`] or [`uninstall`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installed {
+    pub hooks_dir: PathBuf,
+    pub policy_dir: PathBuf,
+    /// The hooks directory that was active before and is chained after
+    /// hookrt.
+    pub chained: PathBuf,
+}
+
+/// The error returned by [`install`] and [`uninstall`].
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("{path} is not a git directory: {message}")]
+    NotARepository { path: PathBuf, message: String },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot update the git config {path}: {message}")]
+    Config { path: PathBuf, message: String },
+}
+
+/// The directory of hook scripts hookrt installs into `git_dir`.
+pub fn hooks_dir(git_dir: &Path) -> PathBuf {
+    git_dir.join("hookrt").join("hooks")
+}
+
+/// The default policy directory of `git_dir`.
+pub fn default_policy_dir(git_dir: &Path) -> PathBuf {
+    git_dir.join("hookrt").join("policies")
+}
+
+/// Makes git run hookrt as `git_dir`'s pre-receive, update and post-receive
+/// hooks. Running it again rewrites the same state.
+pub fn install(options: &InstallOptions) -> Result<Installed, InstallError> {
+    let git_dir = absolute_git_dir(&options.git_dir)?;
+    let mut config = GitConfig::open(&git_dir)?;
+    let hooks_dir = hooks_dir(&git_dir);
+    let policy_dir = match &options.policy_dir {
+        Some(dir) => std::path::absolute(dir).map_err(|source| InstallError::Write { path: dir.clone(), source })?,
+        None => default_policy_dir(&git_dir),
+    };
+
+    // What was active before: remembered from an earlier install, or read now.
+    let current = config.get(HOOKS_PATH_KEY);
+    let previous = match current {
+        Some(path) if Path::new(&path) == hooks_dir => config.get(PREVIOUS_KEY),
+        other => other,
+    };
+    let chained = match &previous {
+        Some(path) if Path::new(path).is_absolute() => PathBuf::from(path),
+        Some(path) => git_dir.join(path),
+        None => git_dir.join("hooks"),
+    };
+
+    create_dir(&hooks_dir)?;
+    create_dir(&policy_dir)?;
+    for hook in HookKind::ALL {
+        let script = hook_script(&options.binary, hook, options.policy_dir.as_ref().map(|_| policy_dir.as_path()), &chained);
+        write_executable(&hooks_dir.join(hook.as_str()), &script)?;
+    }
+
+    // The config switch comes last: until it lands, git runs the old hooks.
+    match &previous {
+        Some(path) => config.set(PREVIOUS_KEY, path)?,
+        None => config.unset(PREVIOUS_KEY)?,
+    }
+    config.set(HOOKS_PATH_KEY, &hooks_dir.to_string_lossy())?;
+    config.save()?;
+    Ok(Installed { hooks_dir, policy_dir, chained })
+}
+
+/// Restores the hooks that were active before [`install`] and removes the
+/// scripts. Policies and the compiled-code cache stay. Returns `None` when
+/// hookrt was not installed.
+pub fn uninstall(git_dir: &Path) -> Result<Option<PathBuf>, InstallError> {
+    let git_dir = absolute_git_dir(git_dir)?;
+    let mut config = GitConfig::open(&git_dir)?;
+    let hooks_dir = hooks_dir(&git_dir);
+    if config.get(HOOKS_PATH_KEY).as_deref().map(Path::new) != Some(hooks_dir.as_path()) {
+        return Ok(None);
+    }
+    match config.get(PREVIOUS_KEY) {
+        Some(previous) => config.set(HOOKS_PATH_KEY, &previous)?,
+        None => config.unset(HOOKS_PATH_KEY)?,
+    }
+    config.unset(PREVIOUS_KEY)?;
+    config.save()?;
+    // The config no longer points here, so a failure to tidy up is harmless.
+    let _ = std::fs::remove_dir_all(&hooks_dir);
+    Ok(Some(hooks_dir))
+}
+
+fn absolute_git_dir(git_dir: &Path) -> Result<PathBuf, InstallError> {
+    let not_a_repo = |message: String| InstallError::NotARepository { path: git_dir.to_owned(), message };
+    let repo = gix::open_opts(git_dir, gix::open::Options::isolated()).map_err(|e| not_a_repo(e.to_string()))?;
+    repo.git_dir().canonicalize().map_err(|e| not_a_repo(e.to_string()))
+}
+
+/// The script git runs for `hook`. Paths are quoted for `sh`.
+fn hook_script(binary: &Path, hook: HookKind, policy_dir: Option<&Path>, chained: &Path) -> String {
+    let mut command = format!("exec {} run {}", shell_quote(binary), hook.as_str());
+    if let Some(dir) = policy_dir {
+        command.push_str(&format!(" --policy-dir {}", shell_quote(dir)));
+    }
+    command.push_str(&format!(" --chain {} \"$@\"", shell_quote(chained)));
+    format!(
+        "#!/bin/sh\n# Installed by `hookrt install`; `hookrt install --uninstall` restores the previous hooks.\n{command}\n"
+    )
+}
+
+fn shell_quote(path: &Path) -> String {
+    format!("'{}'", path.to_string_lossy().replace('\'', r"'\''"))
+}
+
+fn create_dir(dir: &Path) -> Result<(), InstallError> {
+    std::fs::create_dir_all(dir).map_err(|source| InstallError::Write { path: dir.to_owned(), source })
+}
+
+/// Writes `text` to `path` with mode 0755, atomically (a push running during
+/// the install sees the old script or the new one, never half of one).
+fn write_executable(path: &Path, text: &str) -> Result<(), InstallError> {
+    let error = |source| InstallError::Write { path: path.to_owned(), source };
+    let dir = path.parent().expect("a hook script path has a parent");
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
+    file.write_all(text.as_bytes()).map_err(error)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o755)).map_err(error)?;
+    }
+    file.persist(path).map_err(|e| error(e.error))?;
+    Ok(())
+}
+
+/// The repository's own config file, edited in memory and written back
+/// atomically.
+struct GitConfig {
+    path: PathBuf,
+    file: gix::config::File,
+}
+
+impl GitConfig {
+    fn open(git_dir: &Path) -> Result<Self, InstallError> {
+        let path = git_dir.join("config");
+        let file = gix::config::File::from_path_no_includes(path.clone(), gix::config::Source::Local)
+            .map_err(|e| InstallError::Config { path: path.clone(), message: e.to_string() })?;
+        Ok(GitConfig { path, file })
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.file.string(key).map(|v| v.to_str_lossy().into_owned())
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<(), InstallError> {
+        self.file.set_raw_value(key, value).map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    /// Removes `key`, and its section when nothing else is left in it, so
+    /// an install followed by an uninstall leaves the file as it was.
+    fn unset(&mut self, key: &str) -> Result<(), InstallError> {
+        let (section, name) = key.split_once('.').expect("keys are section.name");
+        let now_empty = match self.file.section_mut(section, None) {
+            Ok(mut body) => {
+                body.remove(name);
+                body.num_values() == 0
+            }
+            Err(_) => false,
+        };
+        if now_empty {
+            self.file.remove_section(section, None);
+        }
+        Ok(())
+    }
+
+    fn save(&self) -> Result<(), InstallError> {
+        let mut text = Vec::new();
+        self.file.write_to(&mut text).map_err(|e| self.error(e))?;
+        let dir = self.path.parent().expect("the config lives in the git directory");
+        let error = |e: std::io::Error| self.error(e);
+        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
+        // Keep the file's mode: git writes its config 0644, a temp file is 0600.
+        if let Ok(meta) = std::fs::metadata(&self.path) {
+            file.as_file().set_permissions(meta.permissions()).map_err(error)?;
+        }
+        file.write_all(&text).map_err(error)?;
+        file.persist(&self.path).map_err(|e| error(e.error))?;
+        Ok(())
+    }
+
+    fn error(&self, e: impl std::fmt::Display) -> InstallError {
+        InstallError::Config { path: self.path.clone(), message: e.to_string() }
+    }
+}

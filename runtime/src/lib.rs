@@ -1,0 +1,63 @@
+//! hookrt: git server hooks as WebAssembly policies.
+//!
+//! Git runs the `hookrt` binary as its pre-receive, update and post-receive
+//! hooks. hookrt loads every policy component in the policy directory, runs
+//! each in its own wasmtime store with capped fuel, memory and wall-clock
+//! time, feeds it the push's commits lazily, and tells the pusher every
+//! veto. The contract policies are built against is the WIT package
+//! `hookrt:policy@0.1.0` in `wit/`.
+//!
+//! The data flows one way, and the modules follow it:
+//! [`push`] (what git says) → [`policy`] (which modules, which limits) →
+//! [`sandbox`] (wasmtime) ↔ the host interfaces over [`git`] →
+//! [`verdict`] → [`report`] (what the pusher sees). [`hook`] drives one
+//! run end to end; [`install`] wires a repository to the binary.
+//!
+//! # Embedding
+//!
+//! A Rust git server can run policies itself, without the `hookrt` binary
+//! (depend on this crate with `default-features = false` to leave out the
+//! command line and its dependencies):
+//!
+//! ```no_run
+//! use hookrt::{HookKind, HookRequest, git, push, run_hook};
+//! use std::path::PathBuf;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let git_dir = PathBuf::from("/srv/git/project.git");
+//! let stdin = b"0000000000000000000000000000000000000000 \
+//!               1111111111111111111111111111111111111111 refs/heads/main\n";
+//! let request = HookRequest {
+//!     hook: HookKind::PreReceive,
+//!     policy_dir: git_dir.join("hookrt/policies"),
+//!     cache_dir: Some(PathBuf::from("/var/cache/hookrt")),
+//!     updates: push::parse_ref_updates(stdin)?,
+//!     push_options: Vec::new(),
+//!     // Inside git's pre-receive, this picks up the quarantine directory.
+//!     object_dirs: git::object_dirs(&git_dir, |k| std::env::var_os(k)),
+//!     git_dir,
+//! };
+//! let report = run_hook(&request)?;
+//! eprint!("{}", report.render());
+//! if !report.accepted() {
+//!     // reject the push
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod git;
+pub mod hook;
+mod host;
+pub mod install;
+pub mod policy;
+pub mod push;
+pub mod report;
+pub mod sandbox;
+pub mod verdict;
+
+pub use hook::{HookError, HookRequest, run_hook};
+pub use push::{HookKind, RefUpdate};
+pub use report::Report;
+pub use sandbox::{Failure, Limits, PolicyRun, Sandbox};
+pub use verdict::{Verdict, Veto};

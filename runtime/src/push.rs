@@ -1,0 +1,233 @@
+//! The push model: what git tells a hook about a push, parsed and typed.
+//!
+//! Git hands pre-receive and post-receive one line per ref on standard input
+//! (`<old> <new> <ref>`), the update hook the same three values as arguments,
+//! and push options through `GIT_PUSH_OPTION_COUNT` / `GIT_PUSH_OPTION_<n>`
+//! (githooks(5)). Everything here is plain data; nothing touches the
+//! repository.
+
+use std::path::PathBuf;
+
+use gix::ObjectId;
+
+/// Which git hook hookrt runs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HookKind {
+    /// Before any ref moves; one run for the whole push. A veto rejects the
+    /// whole push.
+    PreReceive,
+    /// Before each single ref moves; a veto rejects that ref only.
+    Update,
+    /// After the refs moved; vetoes are only shown as warnings.
+    PostReceive,
+}
+
+impl HookKind {
+    /// The hook's name as git spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookKind::PreReceive => "pre-receive",
+            HookKind::Update => "update",
+            HookKind::PostReceive => "post-receive",
+        }
+    }
+
+    /// Whether a veto in this hook stops refs from moving.
+    pub fn can_reject(self) -> bool {
+        !matches!(self, HookKind::PostReceive)
+    }
+
+    /// Every hook hookrt installs itself as.
+    pub const ALL: [HookKind; 3] = [HookKind::PreReceive, HookKind::Update, HookKind::PostReceive];
+}
+
+impl std::fmt::Display for HookKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for HookKind {
+    type Err = UnknownHook;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        HookKind::ALL
+            .into_iter()
+            .find(|h| h.as_str() == s)
+            .ok_or_else(|| UnknownHook(s.to_owned()))
+    }
+}
+
+/// The error returned when a hook name is not one hookrt runs as.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown hook {0:?}: hookrt runs as pre-receive, update or post-receive")]
+pub struct UnknownHook(pub String);
+
+/// What a ref update does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    Create,
+    Update,
+    Delete,
+}
+
+/// What a ref is, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefClass {
+    Branch,
+    Tag,
+    Other,
+}
+
+/// One ref that the push moves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefUpdate {
+    /// The full ref name, e.g. `refs/heads/main`.
+    pub name: String,
+    /// The id before the push; all zeros when the ref is created.
+    pub old: ObjectId,
+    /// The id after the push; all zeros when the ref is deleted.
+    pub new: ObjectId,
+}
+
+impl RefUpdate {
+    /// Whether the update creates, moves or deletes the ref.
+    pub fn kind(&self) -> RefKind {
+        if self.old.is_null() {
+            RefKind::Create
+        } else if self.new.is_null() {
+            RefKind::Delete
+        } else {
+            RefKind::Update
+        }
+    }
+
+    /// Whether the ref is a branch, a tag or something else.
+    pub fn class(&self) -> RefClass {
+        if self.name.starts_with("refs/heads/") {
+            RefClass::Branch
+        } else if self.name.starts_with("refs/tags/") {
+            RefClass::Tag
+        } else {
+            RefClass::Other
+        }
+    }
+
+    /// Parses the three values git gives the update hook as arguments (and
+    /// pre-receive as one line of standard input).
+    pub fn parse(name: &str, old: &str, new: &str) -> Result<Self, ParseError> {
+        let id = |what: &'static str, hex: &str| {
+            ObjectId::from_hex(hex.as_bytes()).map_err(|_| ParseError::BadObjectId {
+                what,
+                value: hex.to_owned(),
+                ref_name: name.to_owned(),
+            })
+        };
+        if name.is_empty() || !name.starts_with("refs/") {
+            return Err(ParseError::BadRefName(name.to_owned()));
+        }
+        let update = RefUpdate { name: name.to_owned(), old: id("old", old)?, new: id("new", new)? };
+        if update.old.is_null() && update.new.is_null() {
+            return Err(ParseError::BothNull(name.to_owned()));
+        }
+        Ok(update)
+    }
+}
+
+/// The error returned by [`parse_ref_updates`] and [`RefUpdate::parse`]:
+/// the hook's input is not what git sends.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("line {line} of the hook's standard input is not `<old-id> <new-id> <ref>`: {text:?}")]
+    BadLine { line: usize, text: String },
+    #[error("the {what} id of {ref_name} is not a full hex object id: {value:?}")]
+    BadObjectId { what: &'static str, value: String, ref_name: String },
+    #[error("{0:?} is not a full ref name (expected refs/...)")]
+    BadRefName(String),
+    #[error("the update of {0} has both ids all zeros: nothing to create or delete")]
+    BothNull(String),
+    #[error("the hook's standard input is not valid UTF-8 (line {line})")]
+    NotUtf8 { line: usize },
+}
+
+/// Parses pre-receive / post-receive standard input: one `<old> <new> <ref>`
+/// line per updated ref. Empty lines are ignored; anything else malformed is
+/// an error, so a hook never runs on a push it misread.
+pub fn parse_ref_updates(input: &[u8]) -> Result<Vec<RefUpdate>, ParseError> {
+    let mut updates = Vec::new();
+    for (index, raw) in input.split(|b| *b == b'\n').enumerate() {
+        let line = index + 1;
+        let text = std::str::from_utf8(raw).map_err(|_| ParseError::NotUtf8 { line })?;
+        let text = text.trim_end_matches('\r');
+        if text.trim().is_empty() {
+            continue;
+        }
+        let mut fields = text.split(' ');
+        match (fields.next(), fields.next(), fields.next(), fields.next()) {
+            (Some(old), Some(new), Some(name), None) => updates.push(RefUpdate::parse(name, old, new)?),
+            _ => return Err(ParseError::BadLine { line, text: text.to_owned() }),
+        }
+    }
+    Ok(updates)
+}
+
+/// Everything about one hook run except the commits, which are read lazily.
+#[derive(Debug, Clone)]
+pub struct Push {
+    pub hook: HookKind,
+    /// The repository's git directory.
+    pub git_dir: PathBuf,
+    pub updates: Vec<RefUpdate>,
+    pub push_options: Vec<String>,
+}
+
+/// Reads the push options git passes as `GIT_PUSH_OPTION_COUNT` and
+/// `GIT_PUSH_OPTION_<n>` from `env` (a lookup such as `std::env::var`).
+/// Missing or unreadable entries are skipped: options are advisory data.
+pub fn push_options_from_env(env: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    let count = env("GIT_PUSH_OPTION_COUNT").and_then(|c| c.trim().parse::<usize>().ok()).unwrap_or(0);
+    // Git caps push options far below this; the bound keeps a forged count
+    // from making us loop for long.
+    (0..count.min(10_000)).filter_map(|n| env(&format!("GIT_PUSH_OPTION_{n}"))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "1111111111111111111111111111111111111111";
+    const Z: &str = "0000000000000000000000000000000000000000";
+
+    #[test]
+    fn parses_git_stdin() {
+        let input = format!("{Z} {A} refs/heads/new\n{A} {Z} refs/tags/v1\n\n");
+        let updates = parse_ref_updates(input.as_bytes()).expect("valid input");
+        assert_eq!(updates.len(), 2);
+        assert_eq!(updates[0].kind(), RefKind::Create);
+        assert_eq!(updates[0].class(), RefClass::Branch);
+        assert_eq!(updates[1].kind(), RefKind::Delete);
+        assert_eq!(updates[1].class(), RefClass::Tag);
+    }
+
+    #[test]
+    fn rejects_malformed_lines() {
+        let err = parse_ref_updates(format!("{A} refs/heads/x\n").as_bytes()).unwrap_err();
+        assert!(matches!(err, ParseError::BadLine { line: 1, .. }), "{err}");
+        let err = parse_ref_updates(format!("{A} nothex refs/heads/x").as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("refs/heads/x"), "{err}");
+        let err = parse_ref_updates(format!("{Z} {Z} refs/heads/x").as_bytes()).unwrap_err();
+        assert!(matches!(err, ParseError::BothNull(_)), "{err}");
+    }
+
+    #[test]
+    fn reads_push_options() {
+        let env = |k: &str| match k {
+            "GIT_PUSH_OPTION_COUNT" => Some("2".into()),
+            "GIT_PUSH_OPTION_0" => Some("ci.skip".into()),
+            "GIT_PUSH_OPTION_1" => Some("reviewer=ann".into()),
+            _ => None,
+        };
+        assert_eq!(push_options_from_env(env), ["ci.skip", "reviewer=ann"]);
+    }
+}

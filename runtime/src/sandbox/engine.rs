@@ -1,0 +1,101 @@
+//! The part built once per hook run and shared by every policy: the
+//! wasmtime engine, the linker with every host interface, the epoch ticker
+//! that turns wall-clock deadlines into traps, and the compiled-code cache.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+use super::cache::Cache;
+use super::module::{LoadError, PolicyModule};
+use crate::host::HostState;
+use crate::host::bindings::Policy;
+
+/// How often the epoch advances; a deadline is accurate to about this.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// The error returned by [`Sandbox::new`].
+#[derive(Debug, thiserror::Error)]
+#[error("cannot set up the WebAssembly engine: {0}")]
+pub struct EngineError(String);
+
+/// Compiles, caches and runs policy components.
+pub struct Sandbox {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<HostState>,
+    cache: Option<Cache>,
+    ticker: Option<Ticker>,
+}
+
+struct Ticker {
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl Sandbox {
+    /// An engine with fuel and epoch interruption on. `cache_dir`, if given,
+    /// keeps compiled code between runs.
+    pub fn new(cache_dir: Option<&Path>) -> Result<Self, EngineError> {
+        let mut config = Config::new();
+        config.wasm_component_model(true).consume_fuel(true).epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| EngineError(format!("{e:#}")))?;
+
+        let mut linker = Linker::new(&engine);
+        // Ordinary Rust guests import wasi:cli, wasi:io and friends even if
+        // only a panic ever calls them. They are all linked, and the context
+        // behind them grants nothing: no files, environment, network or
+        // processes (see `HostState::new`).
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| EngineError(format!("{e:#}")))?;
+        Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(|e| EngineError(format!("{e:#}")))?;
+
+        let (stop, ticks) = mpsc::channel::<()>();
+        let ticking = engine.clone();
+        let thread = std::thread::Builder::new()
+            .name("hookrt-epoch".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = ticks.recv_timeout(EPOCH_TICK) {
+                    ticking.increment_epoch();
+                }
+            })
+            .map_err(|e| EngineError(format!("cannot start the deadline thread: {e}")))?;
+
+        Ok(Sandbox { engine, linker, cache: cache_dir.map(Cache::new), ticker: Some(Ticker { stop, thread }) })
+    }
+
+    /// Reads, compiles (or takes from the cache) and links the component at
+    /// `path`, checking that it is a policy for this contract.
+    pub fn load(&self, name: &str, path: &Path) -> Result<PolicyModule, LoadError> {
+        let wasm = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
+        let _span = tracing::debug_span!("load", policy = name).entered();
+        let component = match self.cache.as_ref().and_then(|c| c.load(&self.engine, &wasm)) {
+            Some(component) => {
+                tracing::debug!("policy loaded from cache");
+                component
+            }
+            None => {
+                let started = std::time::Instant::now();
+                let component = Component::new(&self.engine, &wasm).map_err(|e| LoadError::classify_compile(&wasm, &e))?;
+                tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "compiled policy");
+                if let Some(cache) = &self.cache {
+                    cache.store(&self.engine, &wasm, &component);
+                }
+                component
+            }
+        };
+        PolicyModule::link(self, name, component)
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.stop.send(());
+            let _ = ticker.thread.join();
+        }
+    }
+}

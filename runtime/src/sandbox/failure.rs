@@ -1,0 +1,50 @@
+//! Why a policy did not produce a verdict: the typed causes a pusher and an
+//! admin see. Every one of them rejects the push (fail closed) before the
+//! refs move.
+
+use std::time::Duration;
+
+/// The error a policy run ends with instead of a verdict.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum Failure {
+    #[error("ran out of fuel (limit {limit})")]
+    OutOfFuel { limit: u64 },
+    #[error("exceeded its memory limit ({} MiB)", limit >> 20)]
+    OutOfMemory { limit: usize },
+    #[error("ran past its deadline ({} ms)", limit.as_millis())]
+    Deadline { limit: Duration },
+    #[error("overflowed its call stack")]
+    StackOverflow,
+    #[error("trapped: {message}")]
+    Trap { message: String },
+    #[error("could not be loaded: {0}")]
+    Load(String),
+}
+
+impl Failure {
+    /// A short, stable name for the cause, for logs and tests.
+    pub fn cause(&self) -> &'static str {
+        match self {
+            Failure::OutOfFuel { .. } => "fuel",
+            Failure::OutOfMemory { .. } => "memory",
+            Failure::Deadline { .. } => "deadline",
+            Failure::StackOverflow => "stack",
+            Failure::Trap { .. } => "trap",
+            Failure::Load(_) => "load",
+        }
+    }
+
+    /// What the admin or policy author can do about it.
+    pub fn advice(&self) -> &'static str {
+        match self {
+            Failure::OutOfFuel { .. } => {
+                "If the push is legitimately large, raise `fuel` for this policy in hookrt.toml."
+            }
+            Failure::OutOfMemory { .. } => "Raise `memory_mib` for this policy in hookrt.toml, or make it hold less.",
+            Failure::Deadline { .. } => "Raise `timeout_ms` for this policy in hookrt.toml, or make it stop earlier.",
+            Failure::StackOverflow => "The policy recursed too deeply; this is a bug in the policy.",
+            Failure::Trap { .. } => "This is a bug in the policy; its author can reproduce it with the same push.",
+            Failure::Load(_) => "Rebuild the module against hookrt:policy@0.1.0, or remove it from the policy directory.",
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The part built once per policy: its compiled component, checked against
+//! the contract and pre-linked, ready to instantiate for each run.
+
+use std::path::PathBuf;
+
+use wasmtime::component::Component;
+
+use super::engine::Sandbox;
+use crate::host::HostState;
+use crate::host::bindings::PolicyPre;
+
+/// The contract this hookrt implements.
+pub const CONTRACT: &str = "hookrt:policy@0.1.0";
+const CONTRACT_PACKAGE: &str = "hookrt:policy/";
+
+/// A policy component, compiled and linked.
+pub struct PolicyModule {
+    pub(crate) name: String,
+    pub(crate) pre: PolicyPre<HostState>,
+}
+
+/// The error returned by [`Sandbox::load`]: the module cannot run as a
+/// policy. The text names what is wrong and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("it is not a WebAssembly file (no `\\0asm` header); is it truncated, or something else named .wasm?")]
+    NotWasm,
+    #[error(
+        "it is a core WebAssembly module, not a component; build it for wasm32-wasip2 or wrap it with `wasm-tools component new`"
+    )]
+    CoreModule,
+    #[error("it is not a valid component: {0}")]
+    Invalid(String),
+    #[error("it was built for {found}, but this hookrt implements {CONTRACT}; rebuild it against {CONTRACT}")]
+    WrongContract { found: String },
+    #[error("it does not fit the `policy` world of {CONTRACT}: {0}")]
+    WrongWorld(String),
+}
+
+impl LoadError {
+    /// Tells apart the ways compiling can fail, from the file's header.
+    pub(crate) fn classify_compile(wasm: &[u8], err: &wasmtime::Error) -> Self {
+        match wasm.get(..8) {
+            Some(header) if header.starts_with(b"\0asm") => {
+                // Bytes 4..8 are the version and layer: 1,0,0,0 is a core module.
+                if header[4..8] == [1, 0, 0, 0] {
+                    LoadError::CoreModule
+                } else {
+                    LoadError::Invalid(format!("{err:#}"))
+                }
+            }
+            _ => LoadError::NotWasm,
+        }
+    }
+}
+
+impl PolicyModule {
+    pub(crate) fn link(sandbox: &Sandbox, name: &str, component: Component) -> Result<Self, LoadError> {
+        // A component for another version of the contract fails to link with
+        // a message about one missing import; say what actually happened.
+        for (import, _) in component.component_type().imports(&sandbox.engine) {
+            if let Some(rest) = import.strip_prefix(CONTRACT_PACKAGE) {
+                let version = rest.split_once('@').map_or("(unversioned)", |(_, v)| v);
+                if !version.starts_with("0.1.") {
+                    return Err(LoadError::WrongContract { found: format!("hookrt:policy@{version}") });
+                }
+            }
+        }
+        let instance_pre =
+            sandbox.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+        let pre = PolicyPre::new(instance_pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+        Ok(PolicyModule { name: name.to_owned(), pre })
+    }
+
+    /// The policy's name (its file name without `.wasm`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: real `git push`es into bare repositories with hookrt
+//! installed, running policies built from this repository's sources.
+
+mod support;
+
+mod big_push;
+mod setup;
+mod limits;
+mod verdicts;
+mod walks;

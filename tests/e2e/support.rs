@@ -1,0 +1,199 @@
+//! The test bed: a bare "server" repository with hookrt installed, a clone
+//! to push from, and the real `git` client in between. Git runs with an
+//! isolated HOME and no system or global config, so the machine's own
+//! settings never leak into a test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use tempfile::TempDir;
+
+const HOOKRT: &str = env!("CARGO_BIN_EXE_hookrt");
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("runtime/ has a parent").to_owned()
+}
+
+fn built(dir: &str, name: &str) -> PathBuf {
+    let path = repo_root().join("target").join(dir).join(format!("{name}.wasm"));
+    assert!(path.is_file(), "{} is missing: run `just policies` (or `just test`) first", path.display());
+    path
+}
+
+/// An example policy built by `just policies`.
+pub fn example_policy(name: &str) -> PathBuf {
+    built("policies", name)
+}
+
+/// A test guest (tests/guests/) built by `just policies`.
+pub fn test_guest(name: &str) -> PathBuf {
+    built("test-guests", name)
+}
+
+/// The compiled-code cache shared by the suite: content-keyed, so sharing
+/// it is safe, and it spares each test a compile.
+fn shared_cache() -> PathBuf {
+    repo_root().join("target").join("e2e-cache")
+}
+
+/// What a `git push` printed and whether it succeeded.
+pub struct Pushed {
+    pub ok: bool,
+    pub stderr: String,
+}
+
+impl Pushed {
+    /// The lines the hook printed (git shows them prefixed `remote: `).
+    pub fn remote_lines(&self) -> Vec<&str> {
+        self.stderr.lines().filter_map(|l| l.strip_prefix("remote: ")).map(str::trim_end).collect()
+    }
+}
+
+pub struct Server {
+    root: TempDir,
+    pub bare: PathBuf,
+    pub work: PathBuf,
+    env: Vec<(String, String)>,
+    dates: std::cell::Cell<i64>,
+}
+
+impl Server {
+    /// A bare repository with hookrt installed and an empty policy
+    /// directory, plus a clone with one commit pushed to `main`.
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().expect("temp dir");
+        let home = root.path().join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        let server = Server {
+            bare: root.path().join("server.git"),
+            work: root.path().join("work"),
+            env: vec![
+                ("HOME".into(), home.display().to_string()),
+                ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+                ("GIT_CONFIG_GLOBAL".into(), home.join("gitconfig").display().to_string()),
+                ("HOOKRT_CACHE_DIR".into(), shared_cache().display().to_string()),
+            ],
+            root,
+            dates: std::cell::Cell::new(1_700_000_000),
+        };
+        std::fs::write(
+            home.join("gitconfig"),
+            "[user]\n\tname = Test Pusher\n\temail = pusher@example.com\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
+        )
+        .expect("gitconfig");
+        server.git_in(server.root.path(), &["init", "--quiet", "--bare", "server.git"]);
+        server.git_in(server.root.path(), &["init", "--quiet", "work"]);
+        server.git(&["remote", "add", "origin", &format!("file://{}", server.bare.display())]);
+        server.commit("initial commit");
+        server.push(&["origin", "main"]).assert_ok();
+        let out = server.hookrt(&["install", server.bare.to_str().expect("utf-8 path")]);
+        assert!(out.status.success(), "hookrt install failed: {}", String::from_utf8_lossy(&out.stderr));
+        server
+    }
+
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    pub fn policy_dir(&self) -> PathBuf {
+        self.bare.join("hookrt").join("policies")
+    }
+
+    /// Puts `wasm` into the policy directory as `<name>.wasm`.
+    pub fn add_policy(&self, name: &str, wasm: &Path) {
+        std::fs::copy(wasm, self.policy_dir().join(format!("{name}.wasm"))).expect("copy policy");
+    }
+
+    pub fn write_config(&self, toml: &str) {
+        std::fs::write(self.policy_dir().join("hookrt.toml"), toml).expect("write hookrt.toml");
+    }
+
+    pub fn command(&self, program: &str, dir: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(dir).stdin(Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.env_remove("GIT_DIR").env_remove("HOOKRT_LOG");
+        cmd
+    }
+
+    pub fn hookrt(&self, args: &[&str]) -> Output {
+        self.command(HOOKRT, self.root.path()).args(args).output().expect("run hookrt")
+    }
+
+    fn git_in(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.command("git", dir).args(args).output().expect("run git");
+        assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("git prints UTF-8 here").trim_end().to_owned()
+    }
+
+    /// Runs git in the clone.
+    pub fn git(&self, args: &[&str]) -> String {
+        self.git_in(&self.work, args)
+    }
+
+    /// Runs git in the server repository.
+    pub fn server_git(&self, args: &[&str]) -> String {
+        self.git_in(&self.bare, args)
+    }
+
+    /// Commits (empty) in the clone with `message`, a second later than the
+    /// previous commit, and returns its id.
+    pub fn commit(&self, message: &str) -> String {
+        let date = self.dates.get() + 1;
+        self.dates.set(date);
+        let out = self
+            .command("git", &self.work)
+            .args(["commit", "--quiet", "--allow-empty", "-m", message])
+            .env("GIT_AUTHOR_DATE", format!("{date} +0000"))
+            .env("GIT_COMMITTER_DATE", format!("{date} +0000"))
+            .output()
+            .expect("run git commit");
+        assert!(out.status.success(), "git commit failed: {}", String::from_utf8_lossy(&out.stderr));
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// `git push <args>` from the clone, with extra environment.
+    pub fn push_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Pushed {
+        let mut cmd = self.command("git", &self.work);
+        cmd.arg("push").args(args).envs(env.iter().copied());
+        let out = cmd.output().expect("run git push");
+        Pushed { ok: out.status.success(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+    }
+
+    pub fn push(&self, args: &[&str]) -> Pushed {
+        self.push_with_env(args, &[])
+    }
+
+    /// The id a ref has on the server, if it exists.
+    pub fn server_ref(&self, name: &str) -> Option<String> {
+        let out = self.command("git", &self.bare).args(["rev-parse", "--verify", "--quiet", name]).output().expect("git");
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    /// Every ref on the server with its id, sorted.
+    pub fn server_refs(&self) -> String {
+        self.server_git(&["for-each-ref", "--format=%(objectname) %(refname)"])
+    }
+
+    /// Runs a fixture script from tests/fixtures with the clone as its
+    /// working directory.
+    pub fn fixture(&self, script: &str, args: &[&str]) {
+        let path = repo_root().join("tests").join("fixtures").join(script);
+        let out = self.command("bash", &self.work).arg(path).args(args).output().expect("run fixture");
+        assert!(out.status.success(), "fixture {script} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Pushed {
+    pub fn assert_ok(self) -> Self {
+        assert!(self.ok, "push was rejected:\n{}", self.stderr);
+        self
+    }
+
+    pub fn assert_rejected(self) -> Self {
+        assert!(!self.ok, "push was accepted:\n{}", self.stderr);
+        self
+    }
+}
