@@ -7,6 +7,10 @@ wasm_target := "wasm32-wasip2"
 # Policies build in their own target directory so the host build's and the
 # guests' caches never evict each other.
 wasm_dir := "target/wasm"
+wasm_out := wasm_dir / wasm_target / "policy"
+examples := "no-wip jira-keys protect-branches"
+test_guests := "spin memory-hog list-commits panicker"
+guest_packages := "-p hookrt-guest " + replace_regex(examples, '(\S+)', '-p $1') + " " + replace_regex(test_guests, '(\S+)', '-p guest-$1')
 
 # List the recipes.
 default:
@@ -17,29 +21,25 @@ setup:
     @rustup target list --installed | grep -qx {{wasm_target}} || rustup target add {{wasm_target}}
     @command -v git >/dev/null || (apt-get update -qq && apt-get install -y -qq git)
 
-# Build the example policies and the test guests from source into
-# target/policies/ and target/test-guests/.
+# Build example policies and test guests from source (target/policies, target/test-guests).
 policies: setup
-    cargo build --quiet --profile policy --target {{wasm_target}} --target-dir {{wasm_dir}} \
-        -p no-wip -p jira-keys -p protect-branches \
-        -p guest-spin -p guest-memory-hog -p guest-list-commits -p guest-panicker
+    cargo build --quiet --profile policy --target {{wasm_target}} --target-dir {{wasm_dir}} {{guest_packages}}
     mkdir -p target/policies target/test-guests
-    for p in no-wip jira-keys protect-branches; do \
-        cp {{wasm_dir}}/{{wasm_target}}/policy/${p//-/_}.wasm target/policies/$p.wasm; done
-    for p in spin memory-hog list-commits panicker; do \
-        cp {{wasm_dir}}/{{wasm_target}}/policy/guest_${p//-/_}.wasm target/test-guests/$p.wasm; done
+    for p in {{examples}}; do cp {{wasm_out}}/${p//-/_}.wasm target/policies/$p.wasm; done
+    for p in {{test_guests}}; do cp {{wasm_out}}/guest_${p//-/_}.wasm target/test-guests/$p.wasm; done
 
-# Build the hookrt binary (release).
+# Build the hookrt binary (target/debug/hookrt; its dependencies are optimized).
 build:
-    cargo build --quiet --release -p hookrt
+    cargo build --quiet -p hookrt
 
 # Push an accepted and a vetoed change into a scratch repository.
 demo: policies build
-    bash scripts/demo.sh target/release/hookrt target/policies
+    bash scripts/demo.sh target/debug/hookrt target/policies
 
-# The whole suite: unit tests, end-to-end pushes, policy unit tests, lints.
+# The whole suite: unit and end-to-end tests (real pushes), lints, docs.
 test: policies
-    cargo test --quiet --workspace --exclude no-wip --exclude jira-keys --exclude protect-branches \
-        --exclude guest-spin --exclude guest-memory-hog --exclude guest-list-commits --exclude guest-panicker
+    cargo test --quiet -p hookrt
     cargo test --quiet -p jira-keys
-    cargo clippy --quiet --workspace --all-targets -- -D warnings
+    cargo clippy --quiet -p hookrt --all-targets -- -D warnings
+    cargo clippy --quiet --target {{wasm_target}} --target-dir {{wasm_dir}} {{guest_packages}} -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p hookrt

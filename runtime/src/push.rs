@@ -212,11 +212,11 @@ mod tests {
 
     #[test]
     fn rejects_malformed_lines() {
-        let err = parse_ref_updates(format!("{A} refs/heads/x\n").as_bytes()).unwrap_err();
+        let err = parse_ref_updates(format!("{A} refs/heads/x\n").as_bytes()).expect_err("must be rejected");
         assert!(matches!(err, ParseError::BadLine { line: 1, .. }), "{err}");
-        let err = parse_ref_updates(format!("{A} nothex refs/heads/x").as_bytes()).unwrap_err();
+        let err = parse_ref_updates(format!("{A} nothex refs/heads/x").as_bytes()).expect_err("must be rejected");
         assert!(err.to_string().contains("refs/heads/x"), "{err}");
-        let err = parse_ref_updates(format!("{Z} {Z} refs/heads/x").as_bytes()).unwrap_err();
+        let err = parse_ref_updates(format!("{Z} {Z} refs/heads/x").as_bytes()).expect_err("must be rejected");
         assert!(matches!(err, ParseError::BothNull(_)), "{err}");
     }
 

@@ -118,7 +118,7 @@ impl Walk {
         let mut steps = 0u32;
         while self.interesting_queued > 0 {
             steps += 1;
-            if steps % DEADLINE_CHECK_EVERY == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
+            if steps.is_multiple_of(DEADLINE_CHECK_EVERY) && deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(WalkError::DeadlineExceeded);
             }
             let item = self.queue.pop().expect("a commit counted as queued is in the queue");

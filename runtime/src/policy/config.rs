@@ -120,9 +120,9 @@ mod tests {
 
     #[test]
     fn names_unknown_keys() {
-        let err = Config::parse("[policy.x]\nfule = 1\n").unwrap_err();
+        let err = Config::parse("[policy.x]\nfule = 1\n").expect_err("must be rejected");
         assert!(err.contains("fule"), "{err}");
-        let err = Config::parse("[policy.x]\nhook = \"pre-commit\"\n").unwrap_err();
+        let err = Config::parse("[policy.x]\nhook = \"pre-commit\"\n").expect_err("must be rejected");
         assert!(err.contains("pre-commit"), "{err}");
     }
 }

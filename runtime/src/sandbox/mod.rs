@@ -1,5 +1,5 @@
-//! The wasmtime sandbox, split by lifetime: [`engine`] is built once per
-//! hook run, [`module`] once per policy, [`run`] once per policy run.
+//! The wasmtime sandbox, split by lifetime: `engine` is built once per
+//! hook run, `module` once per policy, `run` once per policy run.
 
 mod cache;
 mod engine;
