@@ -38,6 +38,7 @@ demo: policies build
 
 # The whole suite: unit and end-to-end tests (real pushes), lints, docs.
 test: policies
+    cargo fmt --all --check
     cargo test --quiet -p hookrt
     cargo test --quiet -p jira-keys
     cargo clippy --quiet -p hookrt --all-targets -- -D warnings

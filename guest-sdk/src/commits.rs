@@ -2,8 +2,8 @@
 
 use std::collections::VecDeque;
 
-use crate::bindings::hookrt::policy::commits::{CommitWalk, Filter, WalkError, open};
 use crate::Commit;
+use crate::bindings::hookrt::policy::commits::{CommitWalk, Filter, WalkError, open};
 
 /// The first batch is one commit, so a policy that stops at the first
 /// commit makes the host walk exactly one; batches then double up to this,
@@ -22,7 +22,13 @@ pub struct Commits {
 
 impl Commits {
     pub(crate) fn open(ref_name: &str, filter: Filter) -> Self {
-        Commits { ref_name: ref_name.to_owned(), walk: open(ref_name, filter), buffer: VecDeque::new(), batch: 1, done: false }
+        Commits {
+            ref_name: ref_name.to_owned(),
+            walk: open(ref_name, filter),
+            buffer: VecDeque::new(),
+            batch: 1,
+            done: false,
+        }
     }
 
     /// The next commit, or the error that stopped the walk.

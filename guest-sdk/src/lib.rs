@@ -37,9 +37,7 @@ pub mod bindings {
 }
 
 pub use bindings::hookrt::policy::commits::{Filter, WalkError};
-pub use bindings::hookrt::policy::types::{
-    Commit, Hook, Push, RefClass, RefKind, RefUpdate, Signature, Verdict, Veto,
-};
+pub use bindings::hookrt::policy::types::{Commit, Hook, Push, RefClass, RefKind, RefUpdate, Signature, Verdict, Veto};
 pub use commits::Commits;
 
 /// Writes a line to the pusher's terminal (git shows it after `remote:`).
@@ -65,10 +63,7 @@ impl RefUpdate {
 
     /// The ref name without `refs/heads/` or `refs/tags/`.
     pub fn short_name(&self) -> &str {
-        self.name
-            .strip_prefix("refs/heads/")
-            .or_else(|| self.name.strip_prefix("refs/tags/"))
-            .unwrap_or(&self.name)
+        self.name.strip_prefix("refs/heads/").or_else(|| self.name.strip_prefix("refs/tags/")).unwrap_or(&self.name)
     }
 }
 

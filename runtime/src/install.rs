@@ -94,7 +94,8 @@ pub fn install(options: &InstallOptions) -> Result<Installed, InstallError> {
     create_dir(&hooks_dir)?;
     create_dir(&policy_dir)?;
     for hook in HookKind::ALL {
-        let script = hook_script(&options.binary, hook, options.policy_dir.as_ref().map(|_| policy_dir.as_path()), &chained);
+        let script =
+            hook_script(&options.binary, hook, options.policy_dir.as_ref().map(|_| policy_dir.as_path()), &chained);
         write_executable(&hooks_dir.join(hook.as_str()), &script)?;
     }
 

@@ -52,10 +52,7 @@ impl std::str::FromStr for HookKind {
     type Err = UnknownHook;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        HookKind::ALL
-            .into_iter()
-            .find(|h| h.as_str() == s)
-            .ok_or_else(|| UnknownHook(s.to_owned()))
+        HookKind::ALL.into_iter().find(|h| h.as_str() == s).ok_or_else(|| UnknownHook(s.to_owned()))
     }
 }
 
@@ -166,7 +163,9 @@ pub fn parse_ref_updates(input: &[u8]) -> Result<Vec<RefUpdate>, ParseError> {
         let mut fields = text.split(' ');
         match (fields.next(), fields.next(), fields.next(), fields.next()) {
             (Some(old), Some(new), Some(name), None) => updates.push(RefUpdate::parse(name, old, new)?),
-            _ => return Err(ParseError::BadLine { line, text: text.to_owned() }),
+            _ => {
+                return Err(ParseError::BadLine { line, text: text.to_owned() });
+            }
         }
     }
     Ok(updates)

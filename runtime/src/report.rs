@@ -47,13 +47,15 @@ impl Report {
                 let _ = writeln!(out, "[{}] {line}", run.policy);
             }
             if run.output_truncated {
-                let _ = writeln!(out, "[{}] (further output dropped: the policy wrote more than hookrt shows)", run.policy);
+                let _ =
+                    writeln!(out, "[{}] (further output dropped: the policy wrote more than hookrt shows)", run.policy);
             }
             match &run.outcome {
                 Ok(Verdict::Accept) => {}
                 Ok(Verdict::Reject(list)) if list.is_empty() => {
                     vetoes += 1;
-                    let _ = writeln!(out, "hookrt: {warn}policy {} rejected the push without giving a reason", run.policy);
+                    let _ =
+                        writeln!(out, "hookrt: {warn}policy {} rejected the push without giving a reason", run.policy);
                 }
                 Ok(Verdict::Reject(list)) => {
                     vetoes += list.len();
@@ -69,20 +71,23 @@ impl Report {
             }
         }
         if vetoes + failed > 0 {
-            let _ = write!(out, "hookrt: ");
-            let _ = match self.hook {
-                HookKind::PostReceive => write!(out, "warning: the push stands (post-receive cannot reject)"),
-                HookKind::PreReceive => write!(out, "push rejected"),
-                HookKind::Update => write!(out, "ref update rejected"),
+            let verdict = match self.hook {
+                HookKind::PostReceive => "warning: the push stands (post-receive cannot reject)",
+                HookKind::PreReceive => "push rejected",
+                HookKind::Update => "ref update rejected",
             };
-            let _ = write!(out, ": {vetoes} veto{}", if vetoes == 1 { "" } else { "es" });
-            if failed > 0 {
-                let _ = write!(out, ", {failed} failed polic{}", if failed == 1 { "y" } else { "ies" });
-                if self.hook.can_reject() {
-                    let _ = write!(out, " (a policy that cannot finish rejects: hookrt fails closed)");
-                }
+            let mut reasons = Vec::new();
+            if vetoes > 0 {
+                reasons.push(format!("{vetoes} veto{}", if vetoes == 1 { "" } else { "es" }));
             }
-            out.push('\n');
+            if failed > 0 {
+                let mut failures = format!("{failed} failed polic{}", if failed == 1 { "y" } else { "ies" });
+                if self.hook.can_reject() {
+                    failures.push_str(" (a policy that cannot finish rejects: hookrt fails closed)");
+                }
+                reasons.push(failures);
+            }
+            let _ = writeln!(out, "hookrt: {verdict}: {}", reasons.join(", "));
         }
         out
     }

@@ -4,7 +4,8 @@
 mod support;
 
 mod big_push;
-mod setup;
+mod contract;
 mod limits;
+mod setup;
 mod verdicts;
 mod walks;

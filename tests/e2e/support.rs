@@ -168,7 +168,8 @@ impl Server {
 
     /// The id a ref has on the server, if it exists.
     pub fn server_ref(&self, name: &str) -> Option<String> {
-        let out = self.command("git", &self.bare).args(["rev-parse", "--verify", "--quiet", name]).output().expect("git");
+        let out =
+            self.command("git", &self.bare).args(["rev-parse", "--verify", "--quiet", name]).output().expect("git");
         out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
@@ -190,6 +191,11 @@ impl Pushed {
     pub fn assert_ok(self) -> Self {
         assert!(self.ok, "push was rejected:\n{}", self.stderr);
         self
+    }
+
+    /// Asserts that the hook printed exactly `line` (without `remote: `).
+    pub fn assert_line(&self, line: &str) {
+        assert!(self.remote_lines().contains(&line), "no line {line:?} in:\n{}", self.stderr);
     }
 
     pub fn assert_rejected(self) -> Self {

@@ -24,13 +24,12 @@ fn vetoed_push_changes_no_ref_and_names_policy_ref_and_commit() {
 
     let pushed = server.push(&["origin", "main", "topic"]).assert_rejected();
     assert_eq!(server.server_refs(), before, "no ref may move on a rejected push");
-    let lines = pushed.remote_lines();
-    assert!(lines.contains(&"hookrt: policy no-wip vetoed refs/heads/main"), "{}", pushed.stderr);
-    assert!(lines.contains(&format!("  commit {}  WIP: half a lexer", &wip[..12]).as_str()), "{}", pushed.stderr);
-    assert!(lines.contains(&"  work-in-progress commits can't be pushed"), "{}", pushed.stderr);
+    pushed.assert_line("hookrt: policy no-wip vetoed refs/heads/main");
+    pushed.assert_line(&format!("  commit {}  WIP: half a lexer", &wip[..12]));
+    pushed.assert_line("  work-in-progress commits can't be pushed");
     // The WIP commit is on topic too: the same push vetoes both refs.
-    assert!(lines.contains(&"hookrt: policy no-wip vetoed refs/heads/topic"), "{}", pushed.stderr);
-    assert!(lines.contains(&"hookrt: push rejected: 2 vetoes"), "{}", pushed.stderr);
+    pushed.assert_line("hookrt: policy no-wip vetoed refs/heads/topic");
+    pushed.assert_line("hookrt: push rejected: 2 vetoes");
 }
 
 #[test]
@@ -40,7 +39,7 @@ fn jira_keys_vetoes_each_commit_without_a_key() {
     server.commit("HOOK-1 add the parser");
     let bad = server.commit("fix typo");
     let pushed = server.push(&["origin", "main"]).assert_rejected();
-    assert!(pushed.remote_lines().contains(&format!("  commit {}  fix typo", &bad[..12]).as_str()), "{}", pushed.stderr);
+    pushed.assert_line(&format!("  commit {}  fix typo", &bad[..12]));
     assert!(pushed.stderr.contains("no Jira issue key"), "{}", pushed.stderr);
 
     server.git(&["commit", "--quiet", "--amend", "--allow-empty", "-m", "HOOK-2 fix typo"]);
@@ -85,8 +84,8 @@ fn update_hook_rejects_one_ref_while_the_others_land() {
     assert!(!pushed.ok, "git reports a partly rejected push as a failure:\n{}", pushed.stderr);
     assert_eq!(server.server_ref("refs/heads/main").as_deref(), Some(good.as_str()), "main must land");
     assert_eq!(server.server_ref("refs/heads/topic"), None, "topic must be rejected");
-    assert!(pushed.remote_lines().contains(&"hookrt: policy no-wip vetoed refs/heads/topic"), "{}", pushed.stderr);
-    assert!(pushed.remote_lines().contains(&"hookrt: ref update rejected: 1 veto"), "{}", pushed.stderr);
+    pushed.assert_line("hookrt: policy no-wip vetoed refs/heads/topic");
+    pushed.assert_line("hookrt: ref update rejected: 1 veto");
 }
 
 #[test]
@@ -97,7 +96,6 @@ fn post_receive_vetoes_are_warnings_and_the_push_stands() {
     let id = server.commit("WIP: allowed after the fact");
     let pushed = server.push(&["origin", "main"]).assert_ok();
     assert_eq!(server.server_ref("refs/heads/main").as_deref(), Some(id.as_str()));
-    let lines = pushed.remote_lines();
-    assert!(lines.contains(&"hookrt: warning: policy no-wip vetoed refs/heads/main"), "{}", pushed.stderr);
-    assert!(lines.contains(&"hookrt: warning: the push stands (post-receive cannot reject): 1 veto"), "{}", pushed.stderr);
+    pushed.assert_line("hookrt: warning: policy no-wip vetoed refs/heads/main");
+    pushed.assert_line("hookrt: warning: the push stands (post-receive cannot reject): 1 veto");
 }

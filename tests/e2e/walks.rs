@@ -35,7 +35,8 @@ fn rev_list(server: &Server, args: &[String]) -> BTreeSet<String> {
 /// every ref's tip before and after the push.
 fn expected(server: &Server, updates: &[(String, String, String)], before: &[String], after: &[String]) -> Walks {
     let mut walks = Walks::new();
-    let not = |tips: &[String]| -> Vec<String> { std::iter::once("--not".to_owned()).chain(tips.iter().cloned()).collect() };
+    let not =
+        |tips: &[String]| -> Vec<String> { std::iter::once("--not".to_owned()).chain(tips.iter().cloned()).collect() };
     for (name, old, new) in updates {
         let mut put = |filter: &str, ids: BTreeSet<String>| {
             if !ids.is_empty() {

@@ -70,11 +70,10 @@ impl Repo {
         hook: HookKind,
         updates: &[RefUpdate],
     ) -> Result<Self, OpenError> {
-        let repo = gix::open_opts(git_dir, gix::open::Options::isolated()).map_err(|e| OpenError::Repository {
-            path: git_dir.to_owned(),
-            message: e.to_string(),
-        })?;
-        let refs_error = |e: &dyn std::fmt::Display| OpenError::Refs { path: git_dir.to_owned(), message: e.to_string() };
+        let repo = gix::open_opts(git_dir, gix::open::Options::isolated())
+            .map_err(|e| OpenError::Repository { path: git_dir.to_owned(), message: e.to_string() })?;
+        let refs_error =
+            |e: &dyn std::fmt::Display| OpenError::Refs { path: git_dir.to_owned(), message: e.to_string() };
         let mut current = Vec::new();
         let platform = repo.refs.iter().map_err(|e| refs_error(&e))?;
         for reference in platform.all().map_err(|e| refs_error(&e))? {
@@ -178,7 +177,9 @@ impl Repo {
                     tips.insert(commit);
                 }
                 Ok(None) => {}
-                Err(err) => tracing::warn!(%name, %err, "ref skipped while listing the repository's commits"),
+                Err(err) => {
+                    tracing::warn!(%name, %err, "ref skipped while listing the repository's commits")
+                }
             }
         }
         tips.into_iter().collect()

@@ -101,7 +101,10 @@ mod tests {
         .expect("valid");
         let entry = &config.policy["no-wip"];
         assert_eq!(entry.hook(), HookKind::Update);
-        assert_eq!(entry.limits(), Limits { fuel: 50_000_000, memory_bytes: 64 << 20, timeout: Duration::from_secs(2) });
+        assert_eq!(
+            entry.limits(),
+            Limits { fuel: 50_000_000, memory_bytes: 64 << 20, timeout: Duration::from_secs(2) }
+        );
     }
 
     /// The example in docs/admin.md is what admins copy: it must parse and

@@ -50,11 +50,18 @@ pub fn discover(dir: &Path) -> Result<Vec<PolicySpec>, DiscoverError> {
     let mut specs = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(list_error)? {
         let path = entry.map_err(list_error)?.path();
-        let (Some(stem), Some("wasm")) = (path.file_stem().and_then(|s| s.to_str()), path.extension().and_then(|e| e.to_str())) else {
+        let (Some(stem), Some("wasm")) =
+            (path.file_stem().and_then(|s| s.to_str()), path.extension().and_then(|e| e.to_str()))
+        else {
             continue;
         };
         let entry = config.policy.get(stem).cloned().unwrap_or_default();
-        specs.push(PolicySpec { name: stem.to_owned(), path: path.clone(), hook: entry.hook(), limits: entry.limits() });
+        specs.push(PolicySpec {
+            name: stem.to_owned(),
+            path: path.clone(),
+            hook: entry.hook(),
+            limits: entry.limits(),
+        });
     }
     specs.sort_by(|a, b| a.name.cmp(&b.name));
     if let Some(name) = config.policy.keys().find(|name| !specs.iter().any(|s| &s.name == *name)) {

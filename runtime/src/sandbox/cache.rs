@@ -66,7 +66,9 @@ impl Cache {
             // directory only the git server's user writes to.
             match unsafe { Component::deserialize(engine, &bytes[DIGEST_LEN..]) } {
                 Ok(component) => return Some(component),
-                Err(err) => tracing::warn!(path = %path.display(), %err, "compiled-code cache entry rejected"),
+                Err(err) => {
+                    tracing::warn!(path = %path.display(), %err, "compiled-code cache entry rejected")
+                }
             }
         } else {
             tracing::warn!(path = %path.display(), "compiled-code cache entry is damaged; recompiling");

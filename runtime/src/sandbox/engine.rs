@@ -79,7 +79,8 @@ impl Sandbox {
             }
             None => {
                 let started = std::time::Instant::now();
-                let component = Component::new(&self.engine, &wasm).map_err(|e| LoadError::classify_compile(&wasm, &e))?;
+                let component =
+                    Component::new(&self.engine, &wasm).map_err(|e| LoadError::classify_compile(&wasm, &e))?;
                 tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "compiled policy");
                 if let Some(cache) = &self.cache {
                     cache.store(&self.engine, &wasm, &component);

@@ -44,7 +44,9 @@ impl Failure {
             Failure::Deadline { .. } => "Raise `timeout_ms` for this policy in hookrt.toml, or make it stop earlier.",
             Failure::StackOverflow => "The policy recursed too deeply; this is a bug in the policy.",
             Failure::Trap { .. } => "This is a bug in the policy; its author can reproduce it with the same push.",
-            Failure::Load(_) => "Rebuild the module against hookrt:policy@0.1.0, or remove it from the policy directory.",
+            Failure::Load(_) => {
+                "Rebuild the module against hookrt:policy@0.1.0, or remove it from the policy directory."
+            }
         }
     }
 }

@@ -42,7 +42,14 @@ impl Sandbox {
     /// Runs `module` over the `updates` of `push` in a fresh store capped by
     /// `limits`. Never fails: a policy that does not produce a verdict gets a
     /// [`Failure`] as its outcome.
-    pub fn run(&self, module: &PolicyModule, push: &Push, updates: &[RefUpdate], repo: Repo, limits: Limits) -> PolicyRun {
+    pub fn run(
+        &self,
+        module: &PolicyModule,
+        push: &Push,
+        updates: &[RefUpdate],
+        repo: Repo,
+        limits: Limits,
+    ) -> PolicyRun {
         let started = Instant::now();
         let stderr = MemoryOutputPipe::new(STDERR_BUDGET);
         // Nothing granted: no preopened directories, no environment, no

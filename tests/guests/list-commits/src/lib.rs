@@ -1,8 +1,10 @@
-//! Test guest: reports every commit of every filter for every ref update,
-//! one line each (`walk <filter> <ref> <id>`), then accepts. The tests
-//! compare the lines with `git rev-list`.
+//! Test guest: reports what it was given, then accepts. One line for the
+//! push (`push <hook> <ref count> options=<a,b>`), one per commit of every
+//! filter for every ref update (`walk <filter> <ref> <id>`), and one per
+//! commit whose message is not UTF-8 (`raw <id> <byte count>`). The tests
+//! compare the lines with what git says.
 
-use hookrt_guest::{Filter, Push, Verdict, write_line};
+use hookrt_guest::{Filter, Hook, Push, Verdict, write_line};
 
 const FILTERS: [(Filter, &str); 4] = [
     (Filter::AddedToRef, "added-to-ref"),
@@ -12,10 +14,21 @@ const FILTERS: [(Filter, &str); 4] = [
 ];
 
 fn check(push: &Push) -> Verdict {
+    let hook = match push.hook {
+        Hook::PreReceive => "pre-receive",
+        Hook::Update => "update",
+        Hook::PostReceive => "post-receive",
+    };
+    write_line(&format!("push {hook} {} options={}", push.updates().len(), push.push_options.join(",")));
     for update in push.updates() {
         for (filter, name) in FILTERS {
             for commit in update.commits(filter) {
                 write_line(&format!("walk {name} {} {}", update.name, commit.id));
+                if filter == Filter::AddedToRepository
+                    && let Some(raw) = &commit.message_raw
+                {
+                    write_line(&format!("raw {} {}", commit.id, raw.len()));
+                }
             }
         }
     }
