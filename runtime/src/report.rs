@@ -11,7 +11,7 @@ use gix::ObjectId;
 
 use crate::git::Repo;
 use crate::push::HookKind;
-use crate::sandbox::PolicyRun;
+use crate::sandbox::{Failure, PolicyRun};
 use crate::verdict::{Verdict, Veto};
 
 /// How many hex digits of a commit id are shown.
@@ -66,6 +66,12 @@ impl Report {
                 Err(failure) => {
                     failed += 1;
                     let _ = writeln!(out, "hookrt: {warn}policy {}: {failure}", run.policy);
+                    if let Failure::Trap { printed: Some(printed), .. } = failure {
+                        let _ = writeln!(out, "  the policy printed:");
+                        for line in printed.lines() {
+                            let _ = writeln!(out, "  | {line}");
+                        }
+                    }
                     let _ = writeln!(out, "  {}", failure.advice());
                 }
             }

@@ -53,8 +53,8 @@ fn panic_message_reaches_the_pusher_without_a_backtrace() {
     server.add_policy("panicker", &test_guest("panicker"));
     server.commit("anything");
     let pushed = server.push(&["origin", "main"]).assert_rejected();
-    assert!(pushed.stderr.contains("hookrt: policy panicker: trapped:"), "{}", pushed.stderr);
-    assert!(pushed.stderr.contains("policy bug: cannot handle 1 ref updates"), "{}", pushed.stderr);
+    pushed.assert_line("hookrt: policy panicker: trapped: wasm `unreachable` instruction executed");
+    pushed.assert_line("  | policy bug: cannot handle 1 ref updates");
     assert!(!pushed.stderr.contains("wasm backtrace"), "{}", pushed.stderr);
 }
 
@@ -82,4 +82,51 @@ fn malformed_config_rejects_naming_the_file_and_key() {
     let pushed = server.push(&["origin", "main"]).assert_rejected();
     assert!(pushed.stderr.contains("hookrt.toml is not a valid hookrt configuration"), "{}", pushed.stderr);
     assert!(pushed.stderr.contains("fule"), "{}", pushed.stderr);
+}
+
+/// Pushes with the module `wasm` as the only policy and returns the line
+/// that names its load failure.
+fn load_failure(wasm: &[u8]) -> String {
+    let server = Server::new();
+    std::fs::write(server.policy_dir().join("odd.wasm"), wasm).expect("write module");
+    let before = server.server_refs();
+    server.commit("anything");
+    let pushed = server.push(&["origin", "main"]).assert_rejected();
+    assert_eq!(server.server_refs(), before);
+    let line = pushed.remote_lines().into_iter().find(|l| l.starts_with("hookrt: policy odd: could not be loaded: "));
+    line.unwrap_or_else(|| panic!("no load failure in:\n{}", pushed.stderr)).to_owned()
+}
+
+#[test]
+fn core_module_is_told_to_become_a_component() {
+    let line = load_failure(&wat::parse_str("(module)").expect("valid wat"));
+    assert!(line.contains("it is a core WebAssembly module, not a component"), "{line}");
+}
+
+#[test]
+fn component_of_another_world_names_the_contract() {
+    let line = load_failure(&wat::parse_str("(component)").expect("valid wat"));
+    assert!(line.contains("it does not fit the `policy` world of hookrt:policy@0.1.0"), "{line}");
+}
+
+#[test]
+fn component_for_a_future_major_version_names_both_versions() {
+    let wasm = wat::parse_str(
+        r#"(component
+             (import "hookrt:policy/output@1.0.0" (instance
+               (export "write-line" (func (param "line" string))))))"#,
+    )
+    .expect("valid wat");
+    let line = load_failure(&wasm);
+    assert!(
+        line.contains("it was built for hookrt:policy@1.0.0, but this hookrt implements hookrt:policy@0.1.0"),
+        "{line}"
+    );
+}
+
+#[test]
+fn truncated_component_is_invalid() {
+    let wasm = std::fs::read(example_policy("no-wip")).expect("read");
+    let line = load_failure(&wasm[..wasm.len() / 2]);
+    assert!(line.contains("it is not a valid component"), "{line}");
 }

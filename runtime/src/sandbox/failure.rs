@@ -15,8 +15,11 @@ pub enum Failure {
     Deadline { limit: Duration },
     #[error("overflowed its call stack")]
     StackOverflow,
+    /// Any other trap: `unreachable` (a Rust panic), a bad memory access…
+    /// `printed` is what the guest wrote to stdout and stderr (a panic
+    /// message, a traceback), if anything.
     #[error("trapped: {message}")]
-    Trap { message: String },
+    Trap { message: String, printed: Option<String> },
     #[error("could not be loaded: {0}")]
     Load(String),
 }

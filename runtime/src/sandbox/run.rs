@@ -113,8 +113,8 @@ fn call_check(
     Ok(verdict.into())
 }
 
-/// Names the cause of a failed run. Everything the guest printed (a Rust
-/// panic message, a Python traceback) is kept with a trap.
+/// Names the cause of a failed run. What the guest printed (a Rust panic
+/// message, a Python traceback) is kept with a trap.
 fn classify(err: &wasmtime::Error, limits: &Limits, stderr: &[u8]) -> Failure {
     if err.downcast_ref::<MemoryCapExceeded>().is_some() {
         return Failure::OutOfMemory { limit: limits.memory_bytes };
@@ -126,21 +126,27 @@ fn classify(err: &wasmtime::Error, limits: &Limits, stderr: &[u8]) -> Failure {
         Some(Trap::OutOfFuel) => Failure::OutOfFuel { limit: limits.fuel },
         Some(Trap::Interrupt) => Failure::Deadline { limit: limits.timeout },
         Some(Trap::StackOverflow) => Failure::StackOverflow,
-        trap => {
-            let mut message = match trap {
-                Some(trap) => trap.to_string(),
+        trap => Failure::Trap {
+            message: match trap {
+                Some(trap) => trap.to_string().trim_start_matches("wasm trap: ").to_owned(),
                 // Not a wasm trap: an error from instantiation or a host call.
                 None => err.root_cause().to_string(),
-            };
-            let printed = String::from_utf8_lossy(stderr);
-            let printed = printed.trim();
-            if !printed.is_empty() {
-                message.push_str("; the policy printed:\n");
-                message.push_str(printed);
-            }
-            Failure::Trap { message }
-        }
+            },
+            printed: guest_output(stderr),
+        },
     }
+}
+
+/// The guest's output, less the advice of Rust's panic handler to set
+/// `RUST_BACKTRACE`: a pusher cannot set it, and there is no backtrace to be
+/// had inside the sandbox anyway.
+fn guest_output(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> =
+        text.lines().filter(|l| !l.starts_with("note: run with `RUST_BACKTRACE=")).map(str::trim_end).collect();
+    let text = lines.join("\n");
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
 }
 
 impl PolicyRun {
