@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::git::{self, Repo};
 use crate::policy::{self, DiscoverError};
-use crate::push::{HookKind, Push, RefUpdate};
+use crate::push::Push;
 use crate::report::Report;
 use crate::sandbox::{EngineError, Failure, PolicyRun, Sandbox};
 
@@ -14,15 +14,12 @@ use crate::sandbox::{EngineError, Failure, PolicyRun, Sandbox};
 /// own state.
 #[derive(Debug, Clone)]
 pub struct HookRequest {
-    pub hook: HookKind,
-    /// The repository's git directory.
-    pub git_dir: PathBuf,
+    /// The hook, the repository and what git said about the push.
+    pub push: Push,
     /// Where the `*.wasm` policies (and `hookrt.toml`) are.
     pub policy_dir: PathBuf,
     /// Where compiled code is cached; `None` compiles every time.
     pub cache_dir: Option<PathBuf>,
-    pub updates: Vec<RefUpdate>,
-    pub push_options: Vec<String>,
     /// Where objects are read from, quarantine first; see
     /// [`git::object_dirs`].
     pub object_dirs: Vec<PathBuf>,
@@ -44,25 +41,20 @@ pub enum HookError {
 /// policy runs even when an earlier one vetoed, so the pusher learns every
 /// problem with the push at once.
 pub fn run_hook(request: &HookRequest) -> Result<Report, HookError> {
+    let push = &request.push;
     let specs: Vec<_> =
-        policy::discover(&request.policy_dir)?.into_iter().filter(|spec| spec.hook == request.hook).collect();
-    if specs.is_empty() || request.updates.is_empty() {
-        return Ok(Report::new(request.hook, Vec::new(), None));
+        policy::discover(&request.policy_dir)?.into_iter().filter(|spec| spec.hook == push.hook).collect();
+    if specs.is_empty() || push.updates.is_empty() {
+        return Ok(Report::new(push.hook, Vec::new(), None));
     }
-    let repo = Repo::open(&request.git_dir, &request.object_dirs, request.hook, &request.updates)?;
+    let repo = Repo::open(&push.git_dir, &request.object_dirs, push.hook, &push.updates)?;
     let sandbox = Sandbox::new(request.cache_dir.as_deref())?;
-    let push = Push {
-        hook: request.hook,
-        git_dir: request.git_dir.clone(),
-        updates: request.updates.clone(),
-        push_options: request.push_options.clone(),
-    };
     let runs = specs
         .iter()
         .map(|spec| match sandbox.load(&spec.name, &spec.path) {
-            Ok(module) => sandbox.run(&module, &push, &push.updates, repo.clone(), spec.limits),
+            Ok(module) => sandbox.run(&module, push, repo.clone(), spec.limits),
             Err(err) => PolicyRun::failed(&spec.name, Failure::Load(err.to_string())),
         })
         .collect();
-    Ok(Report::new(request.hook, runs, Some(repo)))
+    Ok(Report::new(push.hook, runs, Some(repo)))
 }

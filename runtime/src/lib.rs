@@ -20,7 +20,8 @@
 //! command line and its dependencies):
 //!
 //! ```no_run
-//! use hookrt::{HookKind, HookRequest, git, push, run_hook};
+//! use hookrt::push::{Push, parse_ref_updates};
+//! use hookrt::{HookKind, HookRequest, git, run_hook};
 //! use std::path::PathBuf;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,14 +29,16 @@
 //! let stdin = b"0000000000000000000000000000000000000000 \
 //!               1111111111111111111111111111111111111111 refs/heads/main\n";
 //! let request = HookRequest {
-//!     hook: HookKind::PreReceive,
 //!     policy_dir: git_dir.join("hookrt/policies"),
 //!     cache_dir: Some(PathBuf::from("/var/cache/hookrt")),
-//!     updates: push::parse_ref_updates(stdin)?,
-//!     push_options: Vec::new(),
 //!     // Inside git's pre-receive, this picks up the quarantine directory.
 //!     object_dirs: git::object_dirs(&git_dir, |k| std::env::var_os(k)),
-//!     git_dir,
+//!     push: Push {
+//!         hook: HookKind::PreReceive,
+//!         updates: parse_ref_updates(stdin)?,
+//!         push_options: Vec::new(),
+//!         git_dir,
+//!     },
 //! };
 //! let report = run_hook(&request)?;
 //! eprint!("{}", report.render());

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, bail};
-use hookrt::{HookKind, HookRequest, git, install, push};
+use hookrt::push::{self, Push};
+use hookrt::{HookKind, HookRequest, git, install};
 
 /// Run the policies of one git hook (git calls this through the scripts
 /// `hookrt install` writes).
@@ -53,13 +54,15 @@ impl RunArgs {
         };
 
         let request = HookRequest {
-            hook: self.hook,
             policy_dir: self.policy_dir.clone().unwrap_or_else(|| install::default_policy_dir(&git_dir)),
             cache_dir: self.cache_dir.clone().or_else(default_cache_dir),
-            updates,
-            push_options: push::push_options_from_env(|k| std::env::var(k).ok()),
             object_dirs: git::object_dirs(&git_dir, |k| std::env::var_os(k)),
-            git_dir,
+            push: Push {
+                hook: self.hook,
+                git_dir,
+                updates,
+                push_options: push::push_options_from_env(|k| std::env::var(k).ok()),
+            },
         };
         let report = hookrt::run_hook(&request)?;
         let text = report.render();

@@ -5,6 +5,7 @@ mod commit;
 mod odb;
 mod walk;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -158,15 +159,17 @@ impl Repo {
     /// peeled to commits. Refs that cannot be read are left out with a
     /// warning: one broken ref must not stop every push.
     fn peeled_tips(&self, side: Option<Side>) -> Vec<ObjectId> {
-        let mut refs: Vec<(&str, ObjectId)> = self.shared.current.iter().map(|(n, id)| (n.as_str(), *id)).collect();
+        let mut refs: HashMap<&str, ObjectId> =
+            self.shared.current.iter().map(|(name, id)| (name.as_str(), *id)).collect();
         if let Some(side) = side {
+            // A null id (a created ref undone, a deleted ref applied) peels
+            // to nothing below.
             for update in &self.shared.updates {
-                refs.retain(|(name, _)| *name != update.name);
                 let id = match side {
                     Side::Old => update.old,
                     Side::New => update.new,
                 };
-                refs.push((&update.name, id));
+                refs.insert(&update.name, id);
             }
         }
         let mut buf = Vec::new();

@@ -39,7 +39,6 @@ pub struct Walk {
     /// this reaches zero, however much hidden history is left.
     interesting_queued: usize,
     seq: u64,
-    produced: u64,
     buf: Vec<u8>,
 }
 
@@ -95,7 +94,6 @@ impl Walk {
             seen: HashMap::default(),
             interesting_queued: 0,
             seq: 0,
-            produced: 0,
             buf: Vec::new(),
         };
         for id in hidden {
@@ -105,11 +103,6 @@ impl Walk {
             walk.enqueue(*id, false, None)?;
         }
         Ok(walk)
-    }
-
-    /// How many commits this walk has produced so far.
-    pub fn produced(&self) -> u64 {
-        self.produced
     }
 
     /// The next commit, or `None` when the walk is done. Gives up with
@@ -133,7 +126,6 @@ impl Walk {
                 self.enqueue(parent, hidden, Some(item.key))?;
             }
             if !hidden {
-                self.produced += 1;
                 return Ok(Some(Commit::decode(item.id, &item.data, hash)?));
             }
         }

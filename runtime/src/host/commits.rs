@@ -27,15 +27,7 @@ impl commits::Host for HostState {
 
 impl commits::HostCommitWalk for HostState {
     fn next(&mut self, walk: Resource<Walk>) -> WalkResult<Option<Commit>> {
-        let deadline = self.deadline;
-        let walk = self.table.get_mut(&walk)?;
-        match walk.next(Some(deadline)) {
-            Ok(commit) => {
-                self.commits_produced += u64::from(commit.is_some());
-                Ok(Ok(commit.map(Into::into)))
-            }
-            Err(err) => walk_error(err),
-        }
+        Ok(self.next_batch(walk, 1)?.map(|mut batch| batch.pop()))
     }
 
     fn next_batch(&mut self, walk: Resource<Walk>, max: u32) -> WalkResult<Vec<Commit>> {

@@ -56,8 +56,8 @@ impl From<&RefUpdate> for types::RefUpdate {
     }
 }
 
-/// The push as one policy sees it: only the updates it runs for.
-pub(crate) fn push_for_guest(push: &Push, updates: &[RefUpdate]) -> types::Push {
+/// The push as a policy sees it.
+pub(crate) fn push_for_guest(push: &Push) -> types::Push {
     types::Push {
         hook: match push.hook {
             HookKind::PreReceive => types::Hook::PreReceive,
@@ -65,7 +65,7 @@ pub(crate) fn push_for_guest(push: &Push, updates: &[RefUpdate]) -> types::Push 
             HookKind::PostReceive => types::Hook::PostReceive,
         },
         repository: push.git_dir.display().to_string(),
-        ref_updates: updates.iter().map(Into::into).collect(),
+        ref_updates: push.updates.iter().map(Into::into).collect(),
         push_options: push.push_options.clone(),
     }
 }

@@ -15,7 +15,7 @@ use super::module::PolicyModule;
 use crate::git::Repo;
 use crate::host::conversions::push_for_guest;
 use crate::host::{DeadlineInHostCall, HostState, Output};
-use crate::push::{Push, RefUpdate};
+use crate::push::Push;
 use crate::verdict::Verdict;
 
 /// What a policy may write to the pusher in one run.
@@ -39,17 +39,9 @@ pub struct PolicyRun {
 }
 
 impl Sandbox {
-    /// Runs `module` over the `updates` of `push` in a fresh store capped by
-    /// `limits`. Never fails: a policy that does not produce a verdict gets a
+    /// Runs `module` over `push` in a fresh store capped by `limits`. Never fails: a policy that does not produce a verdict gets a
     /// [`Failure`] as its outcome.
-    pub fn run(
-        &self,
-        module: &PolicyModule,
-        push: &Push,
-        updates: &[RefUpdate],
-        repo: Repo,
-        limits: Limits,
-    ) -> PolicyRun {
+    pub fn run(&self, module: &PolicyModule, push: &Push, repo: Repo, limits: Limits) -> PolicyRun {
         let started = Instant::now();
         let stderr = MemoryOutputPipe::new(STDERR_BUDGET);
         // Nothing granted: no preopened directories, no environment, no
@@ -60,7 +52,7 @@ impl Sandbox {
             table: ResourceTable::new(),
             memory: MemoryCap::new(limits.memory_bytes),
             repo,
-            updates: updates.to_vec(),
+            updates: push.updates.clone(),
             deadline: started + limits.timeout,
             output: Output::new(OUTPUT_BUDGET),
             stderr,
@@ -69,7 +61,7 @@ impl Sandbox {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
 
-        let outcome = call_check(&mut store, module, push, updates, limits)
+        let outcome = call_check(&mut store, module, push, limits)
             .map_err(|err| classify(&err, &limits, &store.data().stderr.contents()));
         // A fresh store starts with zero fuel, so what is left is exact.
         let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
@@ -99,7 +91,6 @@ fn call_check(
     store: &mut Store<HostState>,
     module: &PolicyModule,
     push: &Push,
-    updates: &[RefUpdate],
     limits: Limits,
 ) -> wasmtime::Result<Verdict> {
     // A new store has zero fuel and an epoch deadline of zero: both trap at
@@ -109,7 +100,7 @@ fn call_check(
     store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
     store.epoch_deadline_trap();
     let policy = module.pre.instantiate(&mut *store)?;
-    let verdict = policy.call_check(&mut *store, &push_for_guest(push, updates))?;
+    let verdict = policy.call_check(&mut *store, &push_for_guest(push))?;
     Ok(verdict.into())
 }
 
