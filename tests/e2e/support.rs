@@ -55,6 +55,7 @@ pub struct Server {
     pub work: PathBuf,
     env: Vec<(String, String)>,
     dates: std::cell::Cell<i64>,
+    date_step: std::cell::Cell<i64>,
 }
 
 impl Server {
@@ -75,6 +76,7 @@ impl Server {
             ],
             root,
             dates: std::cell::Cell::new(1_700_000_000),
+            date_step: std::cell::Cell::new(1),
         };
         std::fs::write(
             home.join("gitconfig"),
@@ -138,10 +140,16 @@ impl Server {
         self.git_in(&self.bare, args)
     }
 
+    /// From now on, give every commit the same date (as a rebase often
+    /// does), instead of one second later than the one before.
+    pub fn freeze_dates(&self) {
+        self.date_step.set(0);
+    }
+
     /// Commits (empty) in the clone with `message`, a second later than the
-    /// previous commit, and returns its id.
+    /// previous commit (see [`Server::freeze_dates`]), and returns its id.
     pub fn commit(&self, message: &str) -> String {
-        let date = self.dates.get() + 1;
+        let date = self.dates.get() + self.date_step.get();
         self.dates.set(date);
         let out = self
             .command("git", &self.work)
