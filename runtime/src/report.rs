@@ -3,7 +3,9 @@
 //!
 //! Git shows a hook's standard error in the client's terminal with each line
 //! prefixed `remote: `, so the text is plain lines, no colour or cursor
-//! control.
+//! control. Text from policies goes through [`printable`] on the way: a
+//! policy must not be able to move the pusher's cursor, clear the screen or
+//! forge `remote:` lines of its own.
 
 use std::fmt::Write;
 
@@ -38,6 +40,11 @@ impl Report {
 
     /// The text for the pusher; empty when there is nothing to say.
     pub fn render(&self) -> String {
+        let text = self.render_raw();
+        printable(&text)
+    }
+
+    fn render_raw(&self) -> String {
         let mut out = String::new();
         let warn = if self.hook.can_reject() { "" } else { "warning: " };
         let mut vetoes = 0;
@@ -122,5 +129,24 @@ impl Report {
         let id = ObjectId::from_hex(id.as_bytes()).ok()?;
         let commit = self.repo.as_ref()?.commit(id).ok()?;
         Some(commit.subject().chars().take(72).collect())
+    }
+}
+
+/// `text` with every control character but newline and tab replaced by
+/// U+FFFD, so what a policy wrote cannot drive the pusher's terminal.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '\u{FFFD}' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_do_not_reach_the_terminal() {
+        assert_eq!(
+            printable("ok\tfine\n\x1b[2Jgone\rremote: forged"),
+            "ok\tfine\n\u{FFFD}[2Jgone\u{FFFD}remote: forged"
+        );
     }
 }
