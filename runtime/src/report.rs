@@ -3,7 +3,7 @@
 //!
 //! Git shows a hook's standard error in the client's terminal with each line
 //! prefixed `remote: `, so the text is plain lines, no colour or cursor
-//! control. Text from policies goes through [`printable`] on the way: a
+//! control. Text from policies goes through `printable` on the way: a
 //! policy must not be able to move the pusher's cursor, clear the screen or
 //! forge `remote:` lines of its own.
 
