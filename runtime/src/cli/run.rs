@@ -34,6 +34,14 @@ pub struct RunArgs {
 
 impl RunArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        let hook = self.hook;
+        self.check().with_context(|| match hook {
+            HookKind::PostReceive => "the post-receive policies could not run",
+            HookKind::PreReceive | HookKind::Update => "the push is rejected because hookrt cannot check it",
+        })
+    }
+
+    fn check(self) -> anyhow::Result<ExitCode> {
         let git_dir = match &self.git_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from),
