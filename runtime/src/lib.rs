@@ -57,6 +57,7 @@ pub mod policy;
 pub mod push;
 pub mod report;
 pub mod sandbox;
+pub mod testing;
 pub mod verdict;
 
 pub use hook::{HookError, HookRequest, run_hook};

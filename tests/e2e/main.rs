@@ -7,5 +7,6 @@ mod big_push;
 mod contract;
 mod limits;
 mod setup;
+mod testing;
 mod verdicts;
 mod walks;

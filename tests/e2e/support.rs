@@ -36,6 +36,32 @@ fn shared_cache() -> PathBuf {
     repo_root().join("target").join("e2e-cache")
 }
 
+/// Runs the hookrt binary outside any server (for `hookrt test` and
+/// `hookrt check`), with the suite's cache and no git configuration.
+pub fn hookrt(args: &[&str]) -> Output {
+    Command::new(HOOKRT)
+        .args(args)
+        .stdin(Stdio::null())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOOKRT_CACHE_DIR", shared_cache())
+        .env_remove("GIT_DIR")
+        .output()
+        .expect("run hookrt")
+}
+
+/// Runs a fixture script from tests/fixtures.
+pub fn run_fixture(script: &str, args: &[&str]) {
+    let path = repo_root().join("tests").join("fixtures").join(script);
+    let out = Command::new("bash").arg(path).args(args).stdin(Stdio::null()).output().expect("run fixture");
+    assert!(out.status.success(), "fixture {script} failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A path inside the repository (for the example policies' case files).
+pub fn in_repo(path: &str) -> PathBuf {
+    repo_root().join(path)
+}
+
 /// What a `git push` printed and whether it succeeded.
 pub struct Pushed {
     pub ok: bool,

@@ -1,7 +1,10 @@
 //! Argument parsing; each subcommand lives in a file of its own.
 
+mod check;
 mod install;
-mod run;
+pub(crate) mod run;
+mod test;
+mod test_report;
 
 use std::process::ExitCode;
 
@@ -19,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     Install(install::InstallArgs),
     Run(run::RunArgs),
+    Test(test::TestArgs),
+    Check(check::CheckArgs),
 }
 
 impl Command {
@@ -26,6 +31,8 @@ impl Command {
         match self {
             Command::Install(args) => args.run(),
             Command::Run(args) => args.run(),
+            Command::Test(args) => args.run(),
+            Command::Check(args) => args.run(),
         }
     }
 }

@@ -88,7 +88,7 @@ impl RunArgs {
     }
 }
 
-fn default_cache_dir() -> Option<PathBuf> {
+pub(crate) fn default_cache_dir() -> Option<PathBuf> {
     let var = |k| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     var("HOOKRT_CACHE_DIR")
         .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("hookrt")))

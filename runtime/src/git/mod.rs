@@ -71,20 +71,24 @@ impl Repo {
         hook: HookKind,
         updates: &[RefUpdate],
     ) -> Result<Self, OpenError> {
+        Self::open_with_refs(git_dir, object_dirs, hook, updates, None)
+    }
+
+    /// Like [`Repo::open`], but with the refs as they stand before the hook
+    /// given instead of read (`hookrt test --repo` simulates a push with it).
+    pub fn open_with_refs(
+        git_dir: &Path,
+        object_dirs: &[PathBuf],
+        hook: HookKind,
+        updates: &[RefUpdate],
+        refs: Option<Vec<(String, ObjectId)>>,
+    ) -> Result<Self, OpenError> {
         let repo = gix::open_opts(git_dir, gix::open::Options::isolated())
             .map_err(|e| OpenError::Repository { path: git_dir.to_owned(), message: e.to_string() })?;
-        let refs_error =
-            |e: &dyn std::fmt::Display| OpenError::Refs { path: git_dir.to_owned(), message: e.to_string() };
-        let mut current = Vec::new();
-        let platform = repo.refs.iter().map_err(|e| refs_error(&e))?;
-        for reference in platform.all().map_err(|e| refs_error(&e))? {
-            let reference = reference.map_err(|e| refs_error(&e))?;
-            // Symbolic refs (HEAD, refs/remotes/*/HEAD) point at refs that are
-            // listed themselves.
-            if let gix::refs::Target::Object(id) = reference.target {
-                current.push((reference.name.as_bstr().to_string(), id));
-            }
-        }
+        let current = match refs {
+            Some(refs) => refs,
+            None => list_refs(&repo).map_err(|message| OpenError::Refs { path: git_dir.to_owned(), message })?,
+        };
         Ok(Repo {
             odb: Odb::open(object_dirs, repo.object_hash())?,
             shared: Arc::new(Shared {
@@ -187,6 +191,20 @@ impl Repo {
         }
         tips.into_iter().collect()
     }
+}
+
+/// Every ref of `repo` that points at an object, by name.
+fn list_refs(repo: &gix::Repository) -> Result<Vec<(String, ObjectId)>, String> {
+    let mut refs = Vec::new();
+    for reference in repo.refs.iter().map_err(|e| e.to_string())?.all().map_err(|e| e.to_string())? {
+        let reference = reference.map_err(|e| e.to_string())?;
+        // Symbolic refs (HEAD, refs/remotes/*/HEAD) point at refs that are
+        // listed themselves.
+        if let gix::refs::Target::Object(id) = reference.target {
+            refs.push((reference.name.as_bstr().to_string(), id));
+        }
+    }
+    Ok(refs)
 }
 
 #[derive(Clone, Copy)]

@@ -47,6 +47,20 @@ impl PolicyConfig {
         self.hook.unwrap_or(HookKind::PreReceive)
     }
 
+    /// Rejects limits no policy can run under: a policy with zero fuel,
+    /// memory or time would fail every push, which is a typo, not a policy.
+    pub fn check_limits(&self) -> Result<(), String> {
+        match (self.fuel, self.memory_mib, self.timeout_ms) {
+            (Some(0), _, _) => Err("`fuel` must be more than 0".into()),
+            (_, Some(0), _) => Err("`memory_mib` must be at least 1".into()),
+            (_, Some(mib), _) if mib > 4096 => {
+                Err(format!("`memory_mib = {mib}` is past the 4096 MiB a policy can address"))
+            }
+            (_, _, Some(0)) => Err("`timeout_ms` must be more than 0".into()),
+            _ => Ok(()),
+        }
+    }
+
     /// The default limits with this entry's overrides.
     pub fn limits(&self) -> Limits {
         let default = Limits::default();

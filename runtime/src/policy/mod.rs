@@ -37,6 +37,8 @@ pub enum DiscoverError {
     Config(#[from] ConfigError),
     #[error("{CONFIG_FILE} in {dir} configures policy `{name}`, but there is no {name}.wasm beside it")]
     ConfiguredButMissing { dir: PathBuf, name: String },
+    #[error("{CONFIG_FILE} in {dir}: policy `{name}`: {problem}")]
+    BadLimits { dir: PathBuf, name: String, problem: String },
 }
 
 /// Every `*.wasm` in `dir`, in name order, with the settings `hookrt.toml`
@@ -56,6 +58,11 @@ pub fn discover(dir: &Path) -> Result<Vec<PolicySpec>, DiscoverError> {
             continue;
         };
         let entry = config.policy.get(stem).cloned().unwrap_or_default();
+        entry.check_limits().map_err(|problem| DiscoverError::BadLimits {
+            dir: dir.to_owned(),
+            name: stem.to_owned(),
+            problem,
+        })?;
         specs.push(PolicySpec {
             name: stem.to_owned(),
             path: path.clone(),

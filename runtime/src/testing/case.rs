@@ -1,0 +1,237 @@
+//! The test case format: TOML files of `[[case]]`s, each a starting
+//! repository, a push and the verdict expected. docs/testing.md documents it
+//! field by field.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::push::HookKind;
+
+/// One case file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFile {
+    /// The policy under test, relative to the file; `--policy` overrides it.
+    pub policy: Option<PathBuf>,
+    #[serde(default, rename = "case")]
+    pub cases: Vec<Case>,
+}
+
+/// A starting repository, a push, and what the policy must say about it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub name: String,
+    /// The hook the policy runs in (pre-receive by default).
+    #[serde(default = "default_hook")]
+    pub hook: HookKind,
+    /// `git push -o` values.
+    #[serde(default)]
+    pub push_options: Vec<String>,
+    /// Limits for this case (defaults otherwise).
+    #[serde(default)]
+    pub limits: CaseLimits,
+    /// The repository before the push, built in this order.
+    #[serde(default)]
+    pub setup: Vec<SetupRef>,
+    /// The ref updates of the push, in this order.
+    pub push: Vec<PushRef>,
+    pub expect: Expect,
+}
+
+fn default_hook() -> HookKind {
+    HookKind::PreReceive
+}
+
+/// Per-case limits, as in `hookrt.toml`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseLimits {
+    pub fuel: Option<u64>,
+    pub memory_mib: Option<u32>,
+    pub timeout_ms: Option<u64>,
+}
+
+/// A branch or tag of the starting repository.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupRef {
+    /// `main` means `refs/heads/main`; a name starting `refs/` is used as is.
+    #[serde(rename = "ref")]
+    pub name: String,
+    /// Where the ref starts before `commits` are added: a revision of the
+    /// repository built so far. Without it, the commits start a new history.
+    pub from: Option<String>,
+    #[serde(default)]
+    pub commits: Vec<CommitSpec>,
+    /// For tags: make an annotated tag with this message.
+    pub annotated: Option<String>,
+}
+
+/// One ref update of the push.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRef {
+    #[serde(rename = "ref")]
+    pub name: String,
+    /// Where the new commits go on top of: a revision of the starting
+    /// repository. Defaults to the ref's current tip, or to `HEAD` for a new
+    /// ref. Pointing it below the current tip makes a force push.
+    pub from: Option<String>,
+    #[serde(default)]
+    pub commits: Vec<CommitSpec>,
+    /// Delete the ref.
+    #[serde(default)]
+    pub delete: bool,
+    /// Push an annotated tag with this message (pointing at the new tip).
+    pub annotated: Option<String>,
+}
+
+/// A commit: just its message, or a table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum CommitSpec {
+    Message(String),
+    Full(FullCommit),
+}
+
+/// A commit in full.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FullCommit {
+    pub message: String,
+    /// `Name <email>`; a test author by default.
+    pub author: Option<String>,
+    /// `Name <email>`; the author by default.
+    pub committer: Option<String>,
+    /// Seconds since the epoch; by default one minute after the previous
+    /// commit of the case.
+    pub date: Option<i64>,
+    /// Files to write (path → content) or delete (path → `false`).
+    #[serde(default)]
+    pub files: BTreeMap<String, FileSpec>,
+}
+
+/// A file's content, spelled out or generated.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum FileSpec {
+    /// The text itself.
+    Text(String),
+    /// `false` deletes the file.
+    Delete(bool),
+    Generated(Generated),
+}
+
+/// Generated content, so large and binary files need not be spelled out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Generated {
+    /// `repeat` this many times.
+    pub repeat: Option<String>,
+    pub times: Option<usize>,
+    /// This many pseudo-random bytes (binary), the same for the same seed.
+    pub random_bytes: Option<usize>,
+    #[serde(default)]
+    pub seed: u64,
+}
+
+/// What the policy must answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The policy accepts.
+    #[serde(default)]
+    pub accept: bool,
+    /// The policy vetoes exactly these (in any order).
+    #[serde(default)]
+    pub vetoes: Vec<ExpectVeto>,
+    /// The policy fails with this cause: fuel, memory, deadline, stack,
+    /// trap or load.
+    pub failure: Option<String>,
+    /// Lines the policy must write to the pusher (each a substring of one).
+    #[serde(default)]
+    pub output: Vec<String>,
+    /// The most fuel the case may use: a budget regression check.
+    pub max_fuel: Option<u64>,
+}
+
+/// How an expected veto is matched against the policy's.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectVeto {
+    /// A substring of the veto's summary.
+    pub summary: Option<String>,
+    /// A regular expression the summary must match.
+    pub summary_regex: Option<String>,
+    /// The ref (short names as in `push`).
+    #[serde(rename = "ref")]
+    pub ref_name: Option<String>,
+    /// The subject of the commit the veto names.
+    pub commit: Option<String>,
+}
+
+/// The error returned by [`CaseFile::load`].
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid case file: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+impl CaseFile {
+    /// Reads and checks one case file.
+    pub fn load(path: &Path) -> Result<Self, CaseError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CaseError::Read { path: path.to_owned(), source })?;
+        let parse_error = |message: String| CaseError::Parse { path: path.to_owned(), message };
+        let file: CaseFile = toml::from_str(&text).map_err(|e| parse_error(e.to_string().trim_end().to_owned()))?;
+        if file.cases.is_empty() {
+            return Err(parse_error("it has no [[case]]".into()));
+        }
+        for case in &file.cases {
+            let e = &case.expect;
+            let kinds = usize::from(e.accept) + usize::from(!e.vetoes.is_empty()) + usize::from(e.failure.is_some());
+            if kinds != 1 {
+                return Err(parse_error(format!(
+                    "case {:?}: [case.expect] needs exactly one of `accept = true`, `vetoes = [...]` or `failure = \"...\"`",
+                    case.name
+                )));
+            }
+            for veto in &e.vetoes {
+                if let Some(pattern) = &veto.summary_regex {
+                    regex::Regex::new(pattern).map_err(|err| {
+                        parse_error(format!(
+                            "case {:?}: summary_regex {pattern:?} is not a regular expression: {err}",
+                            case.name
+                        ))
+                    })?;
+                }
+            }
+            if case.push.is_empty() {
+                return Err(parse_error(format!("case {:?}: a case needs at least one [[case.push]]", case.name)));
+            }
+        }
+        Ok(file)
+    }
+}
+
+/// The full name of a ref given as in a case (`main` → `refs/heads/main`).
+pub fn full_ref(name: &str) -> String {
+    if name.starts_with("refs/") { name.to_owned() } else { format!("refs/heads/{name}") }
+}
+
+impl CommitSpec {
+    pub fn message(&self) -> &str {
+        match self {
+            CommitSpec::Message(m) => m,
+            CommitSpec::Full(c) => &c.message,
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! `hookrt test` and `hookrt check`: cases, their outputs for people, scripts
+//! and CI, dry runs over real history.
+
+use std::process::Output;
+
+use crate::support::{Server, example_policy, hookrt, in_repo, run_fixture, test_guest};
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn path(p: &std::path::Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn example_policies_pass_their_cases() {
+    for name in ["no-wip", "jira-keys", "protect-branches"] {
+        let dir = in_repo(&format!("example-policies/{name}"));
+        let out = hookrt(&["test", path(&dir), "--policy", path(&example_policy(name))]);
+        let shown = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{shown}");
+        assert!(shown.lines().last().is_some_and(|l| l.ends_with(" passed, 0 failed")), "{shown}");
+        assert!(!shown.contains("FAIL"), "{shown}");
+    }
+}
+
+const BROKEN: &str = r#"
+[[case]]
+name = "right"
+setup = [{ ref = "main", commits = ["initial commit"] }]
+push = [{ ref = "main", commits = ["WIP: half a lexer"] }]
+expect = { vetoes = [{ ref = "main", commit = "WIP: half a lexer" }] }
+
+[[case]]
+name = "wrongly expects acceptance"
+setup = [{ ref = "main", commits = ["initial commit"] }]
+push = [{ ref = "main", commits = ["WIP: half a lexer"] }]
+expect = { accept = true }
+
+[[case]]
+name = "over its fuel budget"
+setup = [{ ref = "main", commits = ["initial commit"] }]
+push = [{ ref = "main", commits = ["fine"] }]
+expect = { accept = true, max_fuel = 10 }
+"#;
+
+#[test]
+fn a_broken_case_shows_expected_beside_actual_and_fails() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("broken.toml");
+    std::fs::write(&file, BROKEN).expect("write cases");
+    let out = hookrt(&["test", path(&file), "--policy", path(&example_policy("no-wip"))]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("PASS  broken.toml › right"), "{shown}");
+    assert!(shown.contains("FAIL  broken.toml › wrongly expects acceptance"), "{shown}");
+    let diff_row = shown.lines().find(|l| l.contains("✗ accept")).unwrap_or_else(|| panic!("no diff in:\n{shown}"));
+    assert!(diff_row.ends_with("│ reject: 1 veto"), "{diff_row}");
+    assert!(shown.contains("✗ fuel at most 10"), "{shown}");
+    assert_eq!(shown.lines().last(), Some("1 passed, 2 failed"), "{shown}");
+
+    // --filter runs only the cases it names.
+    let out = hookrt(&["test", path(&file), "--policy", path(&example_policy("no-wip")), "--filter", "^right$"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(text(&out).lines().last(), Some("1 passed, 0 failed"));
+}
+
+#[test]
+fn json_and_junit_reports_parse() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("broken.toml");
+    std::fs::write(&file, BROKEN).expect("write cases");
+    let junit = dir.path().join("junit.xml");
+    let out = hookrt(&[
+        "test",
+        path(&file),
+        "--policy",
+        path(&example_policy("no-wip")),
+        "--format",
+        "json",
+        "--junit",
+        path(&junit),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    let objects: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect();
+    assert_eq!(objects.len(), 4, "three cases and a summary");
+    assert_eq!(objects[0]["name"], "right");
+    assert_eq!(objects[0]["passed"], true);
+    assert!(objects[0]["fuel"].as_u64().is_some_and(|f| f > 0));
+    assert_eq!(objects[1]["passed"], false);
+    assert_eq!(objects[1]["rows"][0]["expected"], "accept");
+    assert_eq!(objects[3]["summary"]["passed"], 1);
+    assert_eq!(objects[3]["summary"]["failed"], 2);
+
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    assert_eq!(root.attribute("tests"), Some("3"));
+    assert_eq!(root.attribute("failures"), Some("2"));
+    let cases: Vec<_> = root.descendants().filter(|n| n.has_tag_name("testcase")).collect();
+    assert_eq!(cases.len(), 3);
+    let failed: Vec<_> = cases.iter().filter(|c| c.children().any(|n| n.has_tag_name("failure"))).collect();
+    assert_eq!(failed.len(), 2);
+    let message = failed[0].children().find(|n| n.has_tag_name("failure")).and_then(|f| f.attribute("message"));
+    assert_eq!(message, Some("expected accept, got reject: 1 veto"));
+}
+
+#[test]
+fn load_and_usage_errors_exit_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[case]]\nname = \"x\"\npush = []\nexpect = { acept = true }\n").expect("write");
+    let out = hookrt(&["test", path(&bad), "--policy", path(&example_policy("no-wip"))]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("bad.toml is not a valid case file"), "{}", text(&out));
+    assert!(text(&out).contains("acept"), "{}", text(&out));
+
+    let out = hookrt(&["test", path(dir.path()), "--policy", path(&example_policy("no-wip"))]);
+    assert_eq!(out.status.code(), Some(2), "a directory with a bad file: {}", text(&out));
+
+    let good = in_repo("example-policies/no-wip");
+    let not_wasm = dir.path().join("not.wasm");
+    std::fs::write(&not_wasm, "nope").expect("write");
+    let out = hookrt(&["test", path(&good), "--policy", path(&not_wasm)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("not a WebAssembly file"), "{}", text(&out));
+
+    let out = hookrt(&["test", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn dry_run_reports_what_a_range_of_real_history_would_get() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let repo = dir.path().join("history");
+    run_fixture("history.sh", &[path(&repo)]);
+    let refs_before = std::fs::read_to_string(repo.join(".git/packed-refs")).unwrap_or_default();
+    let objects = || std::fs::read_dir(repo.join(".git/objects")).expect("objects").count();
+    let objects_before = objects();
+    let no_wip = example_policy("no-wip");
+
+    let out = hookrt(&["test", "--policy", path(&no_wip), "--repo", path(&repo), "--range", "start..clean"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("no-wip would accept start..clean pushed to refs/heads/main"), "{}", text(&out));
+
+    let out =
+        hookrt(&["test", "--policy", path(&no_wip), "--repo", path(&repo), "--range", "start..wip", "--ref", "main"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let shown = text(&out);
+    assert!(shown.contains("hookrt: policy no-wip vetoed refs/heads/main"), "{shown}");
+    assert!(shown.contains("WIP: risky refactor"), "{shown}");
+
+    // Nothing was written: no ref, no object.
+    assert_eq!(std::fs::read_to_string(repo.join(".git/packed-refs")).unwrap_or_default(), refs_before);
+    assert_eq!(objects(), objects_before);
+
+    let out = hookrt(&["test", "--policy", path(&no_wip), "--repo", path(&repo), "--range", "start..nowhere"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("`nowhere` names no commit"), "{}", text(&out));
+}
+
+#[test]
+fn check_reports_each_installed_policy() {
+    let server = Server::new();
+    server.add_policy("no-wip", &example_policy("no-wip"));
+    let bare = path(&server.bare);
+    let out = hookrt(&["check", bare]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("ok     no-wip (pre-receive, fuel 5000000000, 256 MiB, 5000 ms)"), "{}", text(&out));
+
+    server.add_policy("spin", &test_guest("spin"));
+    std::fs::write(server.policy_dir().join("broken.wasm"), b"\0asm\x0d\0\x01\0garbage").expect("write");
+    let out = hookrt(&["check", bare]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("error  broken: it is not a valid component"), "{}", text(&out));
+    assert!(text(&out).contains("3 policies in"), "{}", text(&out));
+
+    server.write_config("[policy.no-wip]\nfuel = 0\n");
+    let out = hookrt(&["check", bare]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("policy `no-wip`: `fuel` must be more than 0"), "{}", text(&out));
+}
+
+/// The case file in docs/testing.md is what authors copy: it must pass.
+#[test]
+fn the_documented_case_file_passes() {
+    let guide = std::fs::read_to_string(in_repo("docs/testing.md")).expect("read the guide");
+    let example = guide.split("```toml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a toml block");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("readme.toml");
+    std::fs::write(&file, example).expect("write");
+    let out = hookrt(&["test", path(&file), "--policy", path(&example_policy("no-wip"))]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(text(&out).lines().last(), Some("3 passed, 0 failed"));
+}
