@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::case::{Case, ExpectVeto, full_ref};
+use super::case::{Case, Expect, ExpectVeto, full_ref};
 use super::scratch::{Scratch, ScratchError};
 use crate::git::{self, Repo};
 use crate::policy::PolicyConfig;
@@ -115,7 +115,23 @@ pub fn run_case(sandbox: &Sandbox, module: &PolicyModule, case: &Case) -> Result
     }
     let elapsed = started.elapsed();
 
-    let expect = &case.expect;
+    let observed = Observed { accepted, vetoes, failures, output, fuel };
+    let rows = compare(&case.expect, &observed);
+    let passed = rows.iter().all(|r| r.ok);
+    Ok(CaseOutcome { name: case.name.clone(), passed, elapsed, fuel, rows })
+}
+
+/// What the policy did in a case.
+struct Observed {
+    accepted: bool,
+    vetoes: Vec<SeenVeto>,
+    failures: Vec<crate::Failure>,
+    output: Vec<String>,
+    fuel: u64,
+}
+
+/// The expectation point by point beside what was seen.
+fn compare(expect: &Expect, seen: &Observed) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut row = |expected: String, actual: String, ok: bool| rows.push(Row { expected, actual, ok });
 
@@ -126,17 +142,17 @@ pub fn run_case(sandbox: &Sandbox, module: &PolicyModule, case: &Case) -> Result
         (false, None) => format!("reject: {vetoes} veto{}", if vetoes == 1 { "" } else { "es" }),
     };
     let want = verdict_line(expect.accept, expect.vetoes.len(), expect.failure.as_deref());
-    let got = verdict_line(accepted, vetoes.len(), failures.first().map(|f| f.cause()));
+    let got = verdict_line(seen.accepted, seen.vetoes.len(), seen.failures.first().map(|f| f.cause()));
     let same = want == got;
     row(want, got, same);
-    for failure in &failures {
+    for failure in &seen.failures {
         row(String::new(), format!("  {failure}"), expect.failure.is_some());
     }
 
     // Each expected veto against a distinct actual one.
-    let mut unmatched: Vec<&SeenVeto> = vetoes.iter().collect();
+    let mut unmatched: Vec<&SeenVeto> = seen.vetoes.iter().collect();
     for want in &expect.vetoes {
-        match unmatched.iter().position(|seen| matches(want, seen)) {
+        match unmatched.iter().position(|veto| matches(want, veto)) {
             Some(i) => row(describe_expected(want), describe_seen(unmatched.remove(i)), true),
             None => row(describe_expected(want), "  (no such veto)".to_owned(), false),
         }
@@ -146,17 +162,16 @@ pub fn run_case(sandbox: &Sandbox, module: &PolicyModule, case: &Case) -> Result
     }
 
     for line in &expect.output {
-        match output.iter().find(|o| o.contains(line.as_str())) {
+        match seen.output.iter().find(|o| o.contains(line.as_str())) {
             Some(found) => row(format!("  output: {line}"), format!("  output: {found}"), true),
             None => row(format!("  output: {line}"), "  (no such output)".to_owned(), false),
         }
     }
 
     if let Some(max) = expect.max_fuel {
-        row(format!("fuel at most {max}"), format!("fuel {fuel}"), fuel <= max);
+        row(format!("fuel at most {max}"), format!("fuel {}", seen.fuel), seen.fuel <= max);
     }
-    let passed = rows.iter().all(|r| r.ok);
-    Ok(CaseOutcome { name: case.name.clone(), passed, elapsed, fuel, rows })
+    rows
 }
 
 fn subject(repo: &Repo, id: &str) -> Option<String> {

@@ -39,11 +39,8 @@ impl Scratch {
     pub fn new() -> Result<Self, ScratchError> {
         let dir = tempfile::Builder::new().prefix("hookrt-test-").tempdir()?;
         let git_dir = dir.path().join("repo.git");
-        let mut scratch = Scratch { _dir: dir, git_dir, clock: FIRST_DATE, temp_refs: 0 };
-        let path = scratch.git_dir.to_string_lossy().into_owned();
-        scratch.git_dir = PathBuf::from(&path);
-        run_git(None, &["init", "--quiet", "--bare", "--initial-branch=main", &path], None)?;
-        Ok(scratch)
+        run_git(None, &["init", "--quiet", "--bare", "--initial-branch=main", &git_dir.to_string_lossy()], None)?;
+        Ok(Scratch { _dir: dir, git_dir, clock: FIRST_DATE, temp_refs: 0 })
     }
 
     pub fn git_dir(&self) -> &Path {
