@@ -118,8 +118,8 @@ impl TestArgs {
             Some(name) => name.clone(),
             None => head_branch(&git_dir)?,
         };
-        let name = policy.file_stem().map_or("policy".into(), |s| s.to_string_lossy().into_owned());
-        let module = sandbox.load(&name, policy).with_context(|| format!("cannot load {}", policy.display()))?;
+        let module = load(sandbox, policy)?;
+        let name = module.name();
         let limits = PolicyConfig::default().limits();
         let report = testing::dry_run(sandbox, &module, &git_dir, &ref_name, (old, new), limits)?;
         let text = report.render();
@@ -133,6 +133,12 @@ impl TestArgs {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// Loads the policy at `path`, named after its file.
+fn load(sandbox: &Sandbox, path: &Path) -> anyhow::Result<PolicyModule> {
+    let name = path.file_stem().map_or("policy".into(), |s| s.to_string_lossy().into_owned());
+    sandbox.load(&name, path).with_context(|| format!("cannot load {}", path.display()))
 }
 
 fn head_branch(git_dir: &Path) -> anyhow::Result<String> {

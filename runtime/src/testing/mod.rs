@@ -32,8 +32,8 @@ pub fn case_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// The error returned by [`dry_run`].
 #[derive(Debug, thiserror::Error)]
 pub enum DryRunError {
-    #[error("`{rev}` names no commit of {repo}: {message}")]
-    Revision { rev: String, repo: PathBuf, message: String },
+    #[error("`{rev}` names no commit of {repo}")]
+    Revision { rev: String, repo: PathBuf },
     #[error(transparent)]
     Repository(#[from] crate::git::OpenError),
 }
@@ -51,10 +51,8 @@ pub fn dry_run(
     limits: crate::Limits,
 ) -> Result<crate::Report, DryRunError> {
     let resolve = |rev: &str| {
-        let error = |message: String| DryRunError::Revision { rev: rev.to_owned(), repo: git_dir.to_owned(), message };
-        let out = scratch::run_git(Some(git_dir), &["rev-parse", "--verify", &format!("{rev}^{{commit}}")], None)
-            .map_err(|e| error(e.to_string()))?;
-        gix::ObjectId::from_hex(out.trim().as_bytes()).map_err(|e| error(e.to_string()))
+        scratch::rev_parse(git_dir, &format!("{rev}^{{commit}}"))
+            .ok_or_else(|| DryRunError::Revision { rev: rev.to_owned(), repo: git_dir.to_owned() })
     };
     let (old, new) = (resolve(old)?, resolve(new)?);
     let name = case::full_ref(ref_name);

@@ -53,8 +53,7 @@ impl Scratch {
 
     /// The commit (or tag) a revision names, if it exists.
     fn resolve(&self, rev: &str) -> Option<ObjectId> {
-        let out = self.git(&["rev-parse", "--verify", "--quiet", rev], None).ok()?;
-        ObjectId::from_hex(out.trim().as_bytes()).ok()
+        rev_parse(&self.git_dir, rev)
     }
 
     fn resolve_commit(&self, rev: &str) -> Result<ObjectId, ScratchError> {
@@ -235,10 +234,16 @@ fn generate(path: &str, spec: &Generated) -> Result<Vec<u8>, ScratchError> {
     }
 }
 
+/// The object a revision of the repository at `git_dir` names, if any.
+pub(crate) fn rev_parse(git_dir: &Path, rev: &str) -> Option<ObjectId> {
+    let out = run_git(Some(git_dir), &["rev-parse", "--verify", "--quiet", rev], None).ok()?;
+    ObjectId::from_hex(out.trim().as_bytes()).ok()
+}
+
 /// Runs git with no system or global configuration and none of the
 /// variables of a surrounding hook, so `hookrt test` behaves the same on a
 /// laptop and inside a server's hook.
-pub(crate) fn run_git(git_dir: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> Result<String, ScratchError> {
+fn run_git(git_dir: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> Result<String, ScratchError> {
     let mut cmd = Command::new("git");
     if let Some(dir) = git_dir {
         cmd.arg("--git-dir").arg(dir);
