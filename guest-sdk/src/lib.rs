@@ -37,7 +37,9 @@ pub mod bindings {
 }
 
 pub use bindings::hookrt::policy::commits::{Filter, WalkError};
-pub use bindings::hookrt::policy::types::{Commit, Hook, Push, RefClass, RefKind, RefUpdate, Signature, Verdict, Veto};
+pub use bindings::hookrt::policy::types::{
+    Commit, Hook, Push, Pusher, RefClass, RefKind, RefUpdate, Signature, Verdict, Veto,
+};
 pub use commits::Commits;
 
 /// Writes a line to the pusher's terminal (git shows it after `remote:`).

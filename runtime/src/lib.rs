@@ -8,7 +8,8 @@
 //! `hookrt:policy@0.1.0` in `wit/`.
 //!
 //! The data flows one way, and the modules follow it:
-//! [`push`] (what git says) → [`policy`] (which modules, which limits) →
+//! [`push`] and [`pusher`] (what git and the layer in front of it say) →
+//! [`policy`] (which modules, which limits) →
 //! [`sandbox`] (wasmtime) ↔ the host interfaces over [`git`] →
 //! [`verdict`] → [`report`] (what the pusher sees). [`hook`] drives one
 //! run end to end; [`install`] wires a repository to the binary.
@@ -21,7 +22,7 @@
 //!
 //! ```no_run
 //! use hookrt::push::{Push, parse_ref_updates};
-//! use hookrt::{HookKind, HookRequest, git, run_hook};
+//! use hookrt::{HookKind, HookRequest, Pusher, git, run_hook};
 //! use std::path::PathBuf;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -37,6 +38,7 @@
 //!         hook: HookKind::PreReceive,
 //!         updates: parse_ref_updates(stdin)?,
 //!         push_options: Vec::new(),
+//!         pusher: Pusher::from_env(|k| std::env::var(k).ok()),
 //!         git_dir,
 //!     },
 //! };
@@ -55,6 +57,7 @@ mod host;
 pub mod install;
 pub mod policy;
 pub mod push;
+pub mod pusher;
 pub mod report;
 pub mod sandbox;
 pub mod testing;
@@ -62,6 +65,7 @@ pub mod verdict;
 
 pub use hook::{HookError, HookRequest, run_hook};
 pub use push::{HookKind, RefUpdate};
+pub use pusher::Pusher;
 pub use report::Report;
 pub use sandbox::{Failure, Limits, PolicyRun, Sandbox};
 pub use verdict::{Verdict, Veto};

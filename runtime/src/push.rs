@@ -179,6 +179,8 @@ pub struct Push {
     pub git_dir: PathBuf,
     pub updates: Vec<RefUpdate>,
     pub push_options: Vec<String>,
+    /// Who pushed, where the transport or hosting layer says.
+    pub pusher: Option<crate::Pusher>,
 }
 
 /// Reads the push options git passes as `GIT_PUSH_OPTION_COUNT` and

@@ -1,5 +1,5 @@
 //! What the contract hands a policy besides commits: the hook, push options,
-//! and messages that are not UTF-8.
+//! the pusher, and messages that are not UTF-8.
 
 use crate::support::{Server, test_guest};
 
@@ -11,6 +11,24 @@ fn hook_and_push_options_reach_the_policy() {
     server.commit("one");
     let pushed = server.push(&["-o", "ci.skip", "-o", "reviewer=ann", "origin", "main"]).assert_ok();
     pushed.assert_line("[list-commits] push pre-receive 1 options=ci.skip,reviewer=ann");
+}
+
+#[test]
+fn the_pusher_comes_from_the_hosting_layer_or_else_the_account() {
+    let server = Server::new();
+    server.add_policy("list-commits", &test_guest("list-commits"));
+    server.commit("one");
+    // A file:// push runs the hook as the pushing account, as ssh does.
+    server
+        .push_with_env(&["origin", "main"], &[("USER", "git-user")])
+        .assert_ok()
+        .assert_line("[list-commits] pusher git-user - os");
+    server.commit("two");
+    let gitea = [("USER", "git"), ("GITEA_PUSHER_NAME", "dee"), ("GITEA_PUSHER_EMAIL", "dee@example.com")];
+    server
+        .push_with_env(&["origin", "main"], &gitea)
+        .assert_ok()
+        .assert_line("[list-commits] pusher dee dee@example.com gitea");
 }
 
 #[test]

@@ -67,6 +67,11 @@ pub(crate) fn push_for_guest(push: &Push) -> types::Push {
         repository: push.git_dir.display().to_string(),
         ref_updates: push.updates.iter().map(Into::into).collect(),
         push_options: push.push_options.clone(),
+        pusher: push.pusher.as_ref().map(|p| types::Pusher {
+            name: p.name.clone(),
+            email: p.email.clone(),
+            source: p.source.clone(),
+        }),
     }
 }
 

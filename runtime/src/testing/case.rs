@@ -30,6 +30,8 @@ pub struct Case {
     /// `git push -o` values.
     #[serde(default)]
     pub push_options: Vec<String>,
+    /// Who pushes (no one by default).
+    pub pusher: Option<crate::Pusher>,
     /// Limits for this case (defaults otherwise).
     #[serde(default)]
     pub limits: CaseLimits,

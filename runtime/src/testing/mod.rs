@@ -61,7 +61,13 @@ pub fn dry_run(
     let dirs = crate::git::object_dirs(git_dir, |_| None);
     let repo =
         crate::git::Repo::open_with_refs(git_dir, &dirs, hook, std::slice::from_ref(&update), Some(vec![(name, old)]))?;
-    let push = crate::push::Push { hook, git_dir: git_dir.to_owned(), updates: vec![update], push_options: Vec::new() };
+    let push = crate::push::Push {
+        hook,
+        git_dir: git_dir.to_owned(),
+        updates: vec![update],
+        push_options: Vec::new(),
+        pusher: None,
+    };
     let run = sandbox.run(module, &push, repo.clone(), limits);
     Ok(crate::Report::new(hook, vec![run], Some(repo)))
 }

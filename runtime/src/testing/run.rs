@@ -89,6 +89,7 @@ pub fn run_case(sandbox: &Sandbox, module: &PolicyModule, case: &Case) -> Result
             git_dir: scratch.git_dir().to_owned(),
             updates: batch.clone(),
             push_options: case.push_options.clone(),
+            pusher: case.pusher.clone(),
         };
         let run = sandbox.run(module, &push, repo.clone(), limits);
         fuel += run.fuel_used;

@@ -1,5 +1,6 @@
 //! Test guest: reports what it was given, then accepts. One line for the
-//! push (`push <hook> <ref count> options=<a,b>`), one per commit of every
+//! push (`push <hook> <ref count> options=<a,b>`), one for the pusher
+//! (`pusher <name> <email or -> <source>`, or `pusher none`), one per commit of every
 //! filter for every ref update (`walk <filter> <ref> <id>`), and one per
 //! commit whose message is not UTF-8 (`raw <id> <byte count>`). The tests
 //! compare the lines with what git says.
@@ -20,6 +21,10 @@ fn check(push: &Push) -> Verdict {
         Hook::PostReceive => "post-receive",
     };
     write_line(&format!("push {hook} {} options={}", push.updates().len(), push.push_options.join(",")));
+    match &push.pusher {
+        Some(p) => write_line(&format!("pusher {} {} {}", p.name, p.email.as_deref().unwrap_or("-"), p.source)),
+        None => write_line("pusher none"),
+    }
     for update in push.updates() {
         for (filter, name) in FILTERS {
             for commit in update.commits(filter) {
