@@ -23,7 +23,7 @@ impl CheckArgs {
         let specs = match policy::discover(&dir) {
             Ok(specs) => specs,
             Err(err) => {
-                println!("error  {err}");
+                outln!("error  {err}");
                 return Ok(ExitCode::FAILURE);
             }
         };
@@ -32,7 +32,7 @@ impl CheckArgs {
         let mut broken = 0;
         for spec in &specs {
             match sandbox.load(&spec.name, &spec.path) {
-                Ok(_) => println!(
+                Ok(_) => outln!(
                     "ok     {} ({}, fuel {}, {} MiB, {} ms)",
                     spec.name,
                     spec.hook,
@@ -42,11 +42,11 @@ impl CheckArgs {
                 ),
                 Err(err) => {
                     broken += 1;
-                    println!("error  {}: {err}", spec.name);
+                    outln!("error  {}: {err}", spec.name);
                 }
             }
         }
-        println!("{} policies in {}, {broken} broken", specs.len(), dir.display());
+        outln!("{} policies in {}, {broken} broken", specs.len(), dir.display());
         Ok(if broken == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
     }
 }

@@ -24,18 +24,18 @@ impl InstallArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         if self.uninstall {
             match install::uninstall(&self.git_dir)? {
-                Some(dir) => println!("hookrt uninstalled from {} (removed {})", self.git_dir.display(), dir.display()),
-                None => println!("hookrt is not installed in {}; nothing to do", self.git_dir.display()),
+                Some(dir) => outln!("hookrt uninstalled from {} (removed {})", self.git_dir.display(), dir.display()),
+                None => outln!("hookrt is not installed in {}; nothing to do", self.git_dir.display()),
             }
             return Ok(ExitCode::SUCCESS);
         }
         let binary = std::env::current_exe().context("cannot tell where the hookrt binary is")?;
         let installed =
             install::install(&InstallOptions { git_dir: self.git_dir.clone(), policy_dir: self.policy_dir, binary })?;
-        println!("hookrt installed in {}", self.git_dir.display());
-        println!("  hooks:    {}", installed.hooks_dir.display());
-        println!("  policies: {} (drop *.wasm here)", installed.policy_dir.display());
-        println!("  chained:  {} (hooks there still run after hookrt's)", installed.chained.display());
+        outln!("hookrt installed in {}", self.git_dir.display());
+        outln!("  hooks:    {}", installed.hooks_dir.display());
+        outln!("  policies: {} (drop *.wasm here)", installed.policy_dir.display());
+        outln!("  chained:  {} (hooks there still run after hookrt's)", installed.chained.display());
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -1,5 +1,23 @@
 //! Argument parsing; each subcommand lives in a file of its own.
 
+/// `print!` that never panics. `std`'s panics when the reader has gone
+/// (`hookrt test | head`); hookrt carries on instead and its exit status
+/// still tells the result.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `println!` that never panics, like `out!`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod check;
 mod install;
 pub(crate) mod run;

@@ -124,12 +124,12 @@ impl TestArgs {
         let report = testing::dry_run(sandbox, &module, &git_dir, &ref_name, (old, new), limits)?;
         let text = report.render();
         if report.accepted() {
-            println!("hookrt: {name} would accept {range} pushed to {ref_name}");
-            print!("{text}");
+            outln!("hookrt: {name} would accept {range} pushed to {ref_name}");
+            out!("{text}");
             Ok(ExitCode::SUCCESS)
         } else {
-            println!("hookrt: {name} would reject {range} pushed to {ref_name}:");
-            print!("{text}");
+            outln!("hookrt: {name} would reject {range} pushed to {ref_name}:");
+            out!("{text}");
             Ok(ExitCode::FAILURE)
         }
     }

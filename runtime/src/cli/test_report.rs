@@ -38,11 +38,11 @@ impl Summary {
 
     pub fn add(&mut self, line: CaseLine) {
         match self.format {
-            Format::Text => print!("{}", text(&line)),
+            Format::Text => out!("{}", text(&line)),
             Format::Json => {
                 let mut value = serde_json::to_value(&line.outcome).expect("a case outcome serializes");
                 value["file"] = line.file.clone().into();
-                println!("{value}");
+                outln!("{value}");
             }
         }
         self.lines.push(line);
@@ -53,8 +53,8 @@ impl Summary {
         let failed = self.failed();
         let passed = self.lines.len() - failed;
         match self.format {
-            Format::Text => println!("{passed} passed, {failed} failed"),
-            Format::Json => println!("{}", serde_json::json!({ "summary": { "passed": passed, "failed": failed } })),
+            Format::Text => outln!("{passed} passed, {failed} failed"),
+            Format::Json => outln!("{}", serde_json::json!({ "summary": { "passed": passed, "failed": failed } })),
         }
     }
 
