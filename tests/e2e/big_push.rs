@@ -1,17 +1,7 @@
 //! Large pushes: 10,000 new commits walked in full, and walked no further
 //! than the first commit when that one is vetoed.
 
-use crate::support::{Server, example_policy};
-
-/// The `commits=N` the host reports for `policy` in its debug log.
-fn commits_produced(stderr: &str, policy: &str) -> u64 {
-    stderr
-        .lines()
-        .find(|l| l.contains("policy finished") && l.contains(&format!("policy={policy}")))
-        .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("commits=")))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no `policy finished` line for {policy} in:\n{stderr}"))
-}
+use crate::support::{Server, commits_produced, example_policy};
 
 #[test]
 fn ten_thousand_commits_pass_no_wip() {

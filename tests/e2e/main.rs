@@ -5,6 +5,7 @@ mod support;
 
 mod big_push;
 mod contract;
+mod languages;
 mod limits;
 mod setup;
 mod testing;

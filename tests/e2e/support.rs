@@ -57,6 +57,16 @@ pub fn run_fixture(script: &str, args: &[&str]) {
     assert!(out.status.success(), "fixture {script} failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// The `commits=N` the host reports for `policy` in its debug log.
+pub fn commits_produced(stderr: &str, policy: &str) -> u64 {
+    stderr
+        .lines()
+        .find(|l| l.contains("policy finished") && l.contains(&format!("policy={policy}")))
+        .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("commits=")))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no `policy finished` line for {policy} in:\n{stderr}"))
+}
+
 /// A path inside the repository (for the example policies' case files).
 pub fn in_repo(path: &str) -> PathBuf {
     repo_root().join(path)

@@ -1,0 +1,56 @@
+//! The example policies written in Python, JavaScript and C: each passes its
+//! own `hookrt test` cases, lands a push it accepts, stops one it vetoes
+//! with the refs untouched, and (where it reads commits) walks a
+//! 10,000-commit push within the default limits.
+//!
+//! One test per language, in this order, so that the policy is compiled
+//! once (by its cases) and the pushes find it in the cache.
+
+use crate::support::{Server, commits_produced, example_policy, hookrt, in_repo};
+
+fn passes_its_cases(name: &str) {
+    let dir = in_repo(&format!("example-policies/{name}"));
+    let policy = example_policy(name);
+    let out = hookrt(&["test", dir.to_str().expect("utf-8"), "--policy", policy.to_str().expect("utf-8")]);
+    let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.lines().last().is_some_and(|l| l.ends_with(" passed, 0 failed")), "{shown}");
+}
+
+/// A server with only `name` installed.
+fn server_with(name: &str) -> Server {
+    let server = Server::new();
+    server.add_policy(name, &example_policy(name));
+    server
+}
+
+/// Pushes `main`, expecting a rejection that shows `shown`, and checks that
+/// no ref on the server moved.
+fn push_is_vetoed(server: &Server, shown: &str) {
+    let before = server.server_refs();
+    let pushed = server.push(&["origin", "main"]).assert_rejected();
+    assert!(pushed.stderr.contains(shown), "no {shown:?} in:\n{}", pushed.stderr);
+    assert_eq!(server.server_refs(), before);
+}
+
+/// Drops the commits the server refused, adds 10,000 good ones and pushes
+/// them: the policy must read every one within the default limits.
+fn walks_ten_thousand_commits(server: &Server, name: &str, refused: usize) {
+    server.git(&["reset", "--quiet", "--hard", &format!("HEAD~{refused}")]);
+    server.fixture("many-commits.sh", &["10000"]);
+    let pushed = server.push_with_env(&["origin", "main"], &[("HOOKRT_LOG", "debug")]).assert_ok();
+    assert_eq!(commits_produced(&pushed.stderr, name), 10_000);
+}
+
+#[test]
+fn python_conventional_commits() {
+    let name = "conventional-commits";
+    passes_its_cases(name);
+    let server = server_with(name);
+    server.commit("feat(parser): accept empty input");
+    server.push(&["origin", "main"]).assert_ok();
+    server.commit("fix: handle a missing newline");
+    server.commit("Added the lexer");
+    push_is_vetoed(&server, "the subject does not start with `type: ` or `type(scope): `");
+    walks_ten_thousand_commits(&server, name, 2);
+}
