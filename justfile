@@ -3,6 +3,11 @@
 
 set shell := ["bash", "-eu", "-o", "pipefail", "-c"]
 
+# Each other language's toolchain and example policy, in a file of its own.
+import 'just/python.just'
+import 'just/js.just'
+import 'just/c.just'
+
 wasm_target := "wasm32-wasip2"
 # Policies build in their own target directory so the host build's and the
 # guests' caches never evict each other.
@@ -21,8 +26,11 @@ setup:
     @rustup target list --installed | grep -qx {{wasm_target}} || rustup target add {{wasm_target}}
     @command -v git >/dev/null || (apt-get update -qq && apt-get install -y -qq git)
 
-# Build example policies and test guests from source (target/policies, target/test-guests).
-policies: setup
+# Build every example policy (Rust, Python, JavaScript, C) and the test guests, from source.
+policies: policies-rust policy-python policy-js policy-c
+
+# Build the Rust example policies and test guests (target/policies, target/test-guests).
+policies-rust: setup
     cargo build --quiet --profile policy --target {{wasm_target}} --target-dir {{wasm_dir}} {{guest_packages}}
     mkdir -p target/policies target/test-guests
     for p in {{examples}}; do cp {{wasm_out}}/${p//-/_}.wasm target/policies/$p.wasm; done
@@ -33,7 +41,7 @@ build:
     cargo build --quiet -p hookrt
 
 # Push an accepted and a vetoed change into a scratch repository.
-demo: policies build
+demo: policies-rust build
     bash scripts/demo.sh target/debug/hookrt target/policies
 
 # The whole suite: unit and end-to-end tests (real pushes), lints, docs.

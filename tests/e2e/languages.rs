@@ -54,3 +54,26 @@ fn python_conventional_commits() {
     push_is_vetoed(&server, "the subject does not start with `type: ` or `type(scope): `");
     walks_ten_thousand_commits(&server, name, 2);
 }
+
+#[test]
+fn javascript_ref_names() {
+    let name = "ref-names";
+    passes_its_cases(name);
+    let server = server_with(name);
+    server.commit("add the parser");
+    server.push(&["origin", "HEAD:refs/heads/feature/add-parser"]).assert_ok();
+    let before = server.server_refs();
+    let pushed = server.push(&["origin", "HEAD:refs/heads/Feature/Add_Parser"]).assert_rejected();
+    assert!(pushed.stderr.contains(r#"branch name "Feature/Add_Parser" is not allowed"#), "{}", pushed.stderr);
+    assert_eq!(server.server_refs(), before);
+    // The pusher's own branch is fine, someone else's is not.
+    let as_ann = [("USER", "git"), ("GL_USERNAME", "ann")];
+    server.push_with_env(&["origin", "HEAD:refs/heads/users/ann/spike"], &as_ann).assert_ok();
+    let pushed = server.push_with_env(&["origin", "HEAD:refs/heads/users/bob/spike"], &as_ann).assert_rejected();
+    assert!(pushed.stderr.contains("users/bob/spike"), "{}", pushed.stderr);
+    // A new release branch has its new commits read: all 10,000.
+    server.git(&["checkout", "--quiet", "-b", "release/1.0"]);
+    server.fixture("many-commits.sh", &["10000"]);
+    let pushed = server.push_with_env(&["origin", "release/1.0"], &[("HOOKRT_LOG", "debug")]).assert_ok();
+    assert_eq!(commits_produced(&pushed.stderr, name), 10_000);
+}
