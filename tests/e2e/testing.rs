@@ -67,6 +67,20 @@ fn a_broken_case_shows_expected_beside_actual_and_fails() {
 }
 
 #[test]
+fn a_trapping_policy_shows_what_it_printed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("trap.toml");
+    let case = "[[case]]\nname = \"panics\"\npush = [{ ref = \"main\", commits = [\"x\"] }]\nexpect = { failure = \"trap\" }\n";
+    std::fs::write(&file, case).expect("write");
+    let out = hookrt(&["test", path(&file), "--policy", path(&test_guest("panicker"))]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::fs::write(&file, case.replace("failure = \"trap\"", "accept = true")).expect("write");
+    let out = hookrt(&["test", path(&file), "--policy", path(&test_guest("panicker"))]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("| policy bug: cannot handle 1 ref updates"), "{}", text(&out));
+}
+
+#[test]
 fn json_and_junit_reports_parse() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("broken.toml");

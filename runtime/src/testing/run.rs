@@ -148,6 +148,13 @@ fn compare(expect: &Expect, seen: &Observed) -> Vec<Row> {
     row(want, got, same);
     for failure in &seen.failures {
         row(String::new(), format!("  {failure}"), expect.failure.is_some());
+        // A Python traceback or a JavaScript stack is how the author finds
+        // the bug: show it as the pusher would see it.
+        if let crate::Failure::Trap { printed: Some(printed), .. } = failure {
+            for line in printed.lines() {
+                row(String::new(), format!("  | {line}"), expect.failure.is_some());
+            }
+        }
     }
 
     // Each expected veto against a distinct actual one.
