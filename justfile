@@ -52,3 +52,9 @@ test: policies
     cargo clippy --quiet -p hookrt --all-targets -- -D warnings
     cargo clippy --quiet --target {{wasm_target}} --target-dir {{wasm_dir}} {{guest_packages}} -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p hookrt
+
+# Size, first and later push, fuel per commit of one example policy per language (docs/languages.md).
+measure-policies: policies build
+    bash scripts/measure-policies.sh target/debug/hookrt rust:target/policies/no-wip.wasm \
+        python:target/policies/conventional-commits.wasm javascript:target/policies/ref-names.wasm \
+        c:target/policies/line-length.wasm

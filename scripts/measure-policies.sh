@@ -36,12 +36,13 @@ cd "$scratch"
 now() { date +%s%N; }
 ms() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e6 }'; }
 
-# Runs pre-receive for a push creating feature/measure at $1 and prints the
+# Runs pre-receive for a push creating release/1.0 at $1 (a name every
+# example accepts, and a branch whose commits ref-names reads) and prints the
 # nanoseconds it took; the log (HOOKRT_LOG=$2) is left in $scratch/log.
 push() {
     local start end
     start=$(now)
-    echo "0000000000000000000000000000000000000000 $1 refs/heads/feature/measure" \
+    echo "0000000000000000000000000000000000000000 $1 refs/heads/release/1.0" \
         | HOOKRT_LOG=${2:-warn} "$hookrt" run pre-receive --git-dir "$repo" --policy-dir "$dir" --cache-dir "$cache" \
             2>"$scratch/log" \
         || { echo "$name rejected the push of $1:" >&2; cat "$scratch/log" >&2; exit 1; }

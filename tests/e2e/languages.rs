@@ -77,3 +77,15 @@ fn javascript_ref_names() {
     let pushed = server.push_with_env(&["origin", "release/1.0"], &[("HOOKRT_LOG", "debug")]).assert_ok();
     assert_eq!(commits_produced(&pushed.stderr, name), 10_000);
 }
+
+#[test]
+fn c_line_length() {
+    let name = "line-length";
+    passes_its_cases(name);
+    let server = server_with(name);
+    server.commit("Fix the build on Windows");
+    server.push(&["origin", "main"]).assert_ok();
+    server.commit("Add a README that explains how to build, test and install the project on Linux");
+    push_is_vetoed(&server, "commit subject (line 1) is 78 characters long, over the limit of 72");
+    walks_ten_thousand_commits(&server, name, 1);
+}
