@@ -55,6 +55,6 @@ test: policies
 
 # Size, first and later push, fuel per commit of one example policy per language (docs/languages.md).
 measure-policies: policies build
-    bash scripts/measure-policies.sh target/debug/hookrt rust:target/policies/no-wip.wasm \
-        python:target/policies/conventional-commits.wasm javascript:target/policies/ref-names.wasm \
-        c:target/policies/line-length.wasm
+    bash scripts/measure-policies.sh target/debug/hookrt Rust:target/policies/no-wip.wasm \
+        Python:target/policies/conventional-commits.wasm JavaScript:target/policies/ref-names.wasm \
+        C:target/policies/line-length.wasm

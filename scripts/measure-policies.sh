@@ -34,6 +34,7 @@ git -C "$repo" update-ref refs/heads/main "$base"
 cd "$scratch"
 
 now() { date +%s%N; }
+size() { stat -c %s "$1" | awk '{ if ($1 < 1048576) printf "%d KiB", $1 / 1024; else printf "%.1f MiB", $1 / 1048576 }'; }
 ms() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e6 }'; }
 
 # Runs pre-receive for a push creating release/1.0 at $1 (a name every
@@ -68,7 +69,6 @@ for spec in "$@"; do
     for _ in 1 2 3 4 5 6 7; do warm+=("$(push "$one")"); done
     median=$(printf '%s\n' "${warm[@]}" | sort -n | sed -n 4p)
     per_commit=$(( ($(fuel "$thousand") - $(fuel "$one")) / 999 ))
-    size=$(stat -c %s "$wasm")
-    printf '| %s | %s | %s KiB | %s ms | %s ms | %s |\n' "$language" "$name" $((size / 1024)) \
+    printf '| %s | %s | %s | %s ms | %s ms | %s |\n' "$language" "$name" "$(size "$wasm")" \
         "$(ms "$cold")" "$(ms "$median")" "$per_commit"
 done
