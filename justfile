@@ -47,10 +47,12 @@ demo: policies-rust build
 # The whole suite: unit and end-to-end tests (real pushes), lints, docs.
 test: policies
     cargo fmt --all --check
+    cargo fmt --check --manifest-path tools/hookrt-c/Cargo.toml
     cargo test --quiet -p hookrt
     cargo test --quiet -p jira-keys
     cargo clippy --quiet -p hookrt --all-targets -- -D warnings
     cargo clippy --quiet --target {{wasm_target}} --target-dir {{wasm_dir}} {{guest_packages}} -- -D warnings
+    cargo clippy --quiet --locked --manifest-path tools/hookrt-c/Cargo.toml --target-dir target/c/tool -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p hookrt
 
 # Size, first and later push, fuel per commit of one example policy per language (docs/languages.md).

@@ -89,3 +89,44 @@ fn c_line_length() {
     push_is_vetoed(&server, "commit subject (line 1) is 78 characters long, over the limit of 72");
     walks_ten_thousand_commits(&server, name, 1);
 }
+
+/// The code on each language's guide is cut from the example policy (or,
+/// for C, from the bindings the build generates), so what a reader copies
+/// is what the tests above build and push against.
+#[test]
+fn the_guides_show_the_examples_code() {
+    let guides = [
+        ("docs/python.md", "example-policies/conventional-commits", &["python", "toml"][..], None),
+        ("docs/javascript.md", "example-policies/ref-names", &["js", "json", "toml"][..], None),
+        ("docs/c.md", "example-policies/line-length", &["c", "toml"][..], Some("target/c/bindings/policy.h")),
+    ];
+    for (guide, example, languages, generated) in guides {
+        let mut sources = Vec::new();
+        let mut dirs = vec![in_repo(example)];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read example dir").map(|e| e.expect("dir entry").path()) {
+                if entry.is_dir() && !entry.ends_with("node_modules") {
+                    dirs.push(entry);
+                } else if entry.is_file() {
+                    sources.push(std::fs::read_to_string(&entry).unwrap_or_default());
+                }
+            }
+        }
+        if let Some(file) = generated {
+            sources.push(std::fs::read_to_string(in_repo(file)).expect("generated bindings: run `just policies`"));
+        }
+        let text = std::fs::read_to_string(in_repo(guide)).expect("read guide");
+        let mut checked = 0;
+        for block in text.split("\n```").skip(1).step_by(2) {
+            let (language, code) = block.split_once('\n').expect("a fenced block");
+            if languages.contains(&language) {
+                assert!(
+                    sources.iter().any(|s| s.contains(code)),
+                    "{guide}: this {language} block is not in {example}:\n{code}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 3, "{guide}: only {checked} code blocks found");
+    }
+}
