@@ -26,6 +26,9 @@
 mod commits;
 
 #[doc(hidden)]
+// The generated export glue takes the push record flattened into one
+// argument per field.
+#[allow(clippy::too_many_arguments)]
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../wit/policy@0.1.0",
