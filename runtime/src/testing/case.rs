@@ -114,6 +114,9 @@ pub struct FullCommit {
     /// Files to write (path → content) or delete (path → `false`).
     #[serde(default)]
     pub files: BTreeMap<String, FileSpec>,
+    /// Revisions merged in: the second and later parents.
+    #[serde(default)]
+    pub merge: Vec<String>,
 }
 
 /// A file's content, spelled out or generated.

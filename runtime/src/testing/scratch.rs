@@ -154,14 +154,15 @@ impl Scratch {
         spec: &CommitSpec,
         parent: Option<ObjectId>,
     ) -> Result<(), ScratchError> {
-        let (message, author, committer, date, files) = match spec {
-            CommitSpec::Message(m) => (m.as_str(), DEFAULT_AUTHOR, None, None, None),
+        let (message, author, committer, date, files, merge) = match spec {
+            CommitSpec::Message(m) => (m.as_str(), DEFAULT_AUTHOR, None, None, None, &[][..]),
             CommitSpec::Full(c) => (
                 c.message.as_str(),
                 c.author.as_deref().unwrap_or(DEFAULT_AUTHOR),
                 c.committer.as_deref(),
                 c.date,
                 Some(&c.files),
+                &c.merge[..],
             ),
         };
         let date = date.unwrap_or(self.clock + 60);
@@ -172,6 +173,9 @@ impl Scratch {
         data(out, message.as_bytes())?;
         if let Some(parent) = parent {
             writeln!(out, "from {parent}")?;
+        }
+        for rev in merge {
+            writeln!(out, "merge {}", self.resolve_commit(rev)?)?;
         }
         for (path, content) in files.into_iter().flatten() {
             match content {
