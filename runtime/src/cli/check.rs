@@ -46,7 +46,8 @@ impl CheckArgs {
                 }
             }
         }
-        outln!("{} policies in {}, {broken} broken", specs.len(), dir.display());
+        let policies = if specs.len() == 1 { "policy" } else { "policies" };
+        outln!("{} {policies} in {}, {broken} broken", specs.len(), dir.display());
         Ok(if broken == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
     }
 }
