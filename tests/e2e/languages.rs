@@ -3,8 +3,9 @@
 //! with the refs untouched, and (where it reads commits) walks a
 //! 10,000-commit push within the default limits.
 //!
-//! One test per language, in this order, so that the policy is compiled
-//! once (by its cases) and the pushes find it in the cache.
+//! Each language is one test that runs the cases first: they compile the
+//! policy (seconds for Python and JavaScript), and the pushes after them
+//! find it in the shared cache.
 
 use crate::support::{Server, commits_produced, example_policy, hookrt, in_repo};
 
