@@ -7,16 +7,7 @@
 //! policy (seconds for Python and JavaScript), and the pushes after them
 //! find it in the shared cache.
 
-use crate::support::{Server, commits_produced, example_policy, hookrt, in_repo};
-
-fn passes_its_cases(name: &str) {
-    let dir = in_repo(&format!("example-policies/{name}"));
-    let policy = example_policy(name);
-    let out = hookrt(&["test", dir.to_str().expect("utf-8"), "--policy", policy.to_str().expect("utf-8")]);
-    let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "{shown}");
-    assert!(shown.lines().last().is_some_and(|l| l.ends_with(" passed, 0 failed")), "{shown}");
-}
+use crate::support::{Server, assert_example_passes_its_cases, commits_produced, example_policy, in_repo};
 
 /// A server with only `name` installed.
 fn server_with(name: &str) -> Server {
@@ -46,7 +37,7 @@ fn walks_ten_thousand_commits(server: &Server, name: &str, refused: usize) {
 #[test]
 fn python_conventional_commits() {
     let name = "conventional-commits";
-    passes_its_cases(name);
+    assert_example_passes_its_cases(name);
     let server = server_with(name);
     server.commit("feat(parser): accept empty input");
     server.push(&["origin", "main"]).assert_ok();
@@ -59,7 +50,7 @@ fn python_conventional_commits() {
 #[test]
 fn javascript_ref_names() {
     let name = "ref-names";
-    passes_its_cases(name);
+    assert_example_passes_its_cases(name);
     let server = server_with(name);
     server.commit("add the parser");
     server.push(&["origin", "HEAD:refs/heads/feature/add-parser"]).assert_ok();
@@ -82,7 +73,7 @@ fn javascript_ref_names() {
 #[test]
 fn c_line_length() {
     let name = "line-length";
-    passes_its_cases(name);
+    assert_example_passes_its_cases(name);
     let server = server_with(name);
     server.commit("Fix the build on Windows");
     server.push(&["origin", "main"]).assert_ok();

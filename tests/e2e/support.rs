@@ -67,6 +67,18 @@ pub fn commits_produced(stderr: &str, policy: &str) -> u64 {
         .unwrap_or_else(|| panic!("no `policy finished` line for {policy} in:\n{stderr}"))
 }
 
+/// Runs an example policy's own case files (`example-policies/<name>/tests`)
+/// with `hookrt test` and asserts that every case passes.
+pub fn assert_example_passes_its_cases(name: &str) {
+    let dir = in_repo(&format!("example-policies/{name}"));
+    let policy = example_policy(name);
+    let out = hookrt(&["test", dir.to_str().expect("utf-8"), "--policy", policy.to_str().expect("utf-8")]);
+    let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.lines().last().is_some_and(|l| l.ends_with(" passed, 0 failed")), "{shown}");
+    assert!(!shown.contains("FAIL"), "{shown}");
+}
+
 /// A path inside the repository (for the example policies' case files).
 pub fn in_repo(path: &str) -> PathBuf {
     repo_root().join(path)

@@ -3,7 +3,9 @@
 
 use std::process::Output;
 
-use crate::support::{Server, example_policy, hookrt, in_repo, run_fixture, test_guest};
+use crate::support::{
+    Server, assert_example_passes_its_cases, example_policy, hookrt, in_repo, run_fixture, test_guest,
+};
 
 fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
@@ -16,12 +18,7 @@ fn path(p: &std::path::Path) -> &str {
 #[test]
 fn example_policies_pass_their_cases() {
     for name in ["no-wip", "jira-keys", "protect-branches"] {
-        let dir = in_repo(&format!("example-policies/{name}"));
-        let out = hookrt(&["test", path(&dir), "--policy", path(&example_policy(name))]);
-        let shown = text(&out);
-        assert_eq!(out.status.code(), Some(0), "{shown}");
-        assert!(shown.lines().last().is_some_and(|l| l.ends_with(" passed, 0 failed")), "{shown}");
-        assert!(!shown.contains("FAIL"), "{shown}");
+        assert_example_passes_its_cases(name);
     }
 }
 
