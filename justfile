@@ -13,8 +13,11 @@ wasm_target := "wasm32-wasip2"
 # guests' caches never evict each other.
 wasm_dir := "target/wasm"
 wasm_out := wasm_dir / wasm_target / "policy"
-examples := "no-wip jira-keys protect-branches"
-test_guests := "spin memory-hog list-commits panicker"
+# Ports of GitLab's push rules, GitHub Enterprise's samples and Bitbucket's
+# built-in hooks (example-policies/push-rules/).
+push_rules := "commit-message branch-name author-email dco-signoff deny-tag-deletion prohibited-files max-file-size signed-commits blocked-extensions branch-owner internal-authors no-secrets force-push-scratch no-force-push verify-committer"
+examples := "no-wip jira-keys protect-branches " + push_rules
+test_guests := "spin memory-hog list-commits panicker probe"
 guest_packages := "-p hookrt-guest " + replace_regex(examples, '(\S+)', '-p $1') + " " + replace_regex(test_guests, '(\S+)', '-p guest-$1')
 
 # List the recipes.

@@ -24,6 +24,7 @@
 //! the `policy` world of `hookrt:policy@0.1.0`, ready for a policy directory.
 
 mod commits;
+mod files;
 
 #[doc(hidden)]
 // The generated export glue takes the push record flattened into one
@@ -40,14 +41,23 @@ pub mod bindings {
 }
 
 pub use bindings::hookrt::policy::commits::{Filter, WalkError};
+pub use bindings::hookrt::policy::repository::{is_ancestor, ref_target};
 pub use bindings::hookrt::policy::types::{
-    Commit, Hook, Push, Pusher, RefClass, RefKind, RefUpdate, Signature, Verdict, Veto,
+    Blob, Change, ChangeKind, Commit, Hook, LookupError, ObjectFormat, PullRequest, Push, PushCertificate, PushContext,
+    Pusher, RefClass, RefKind, RefUpdate, Signature, Trailer, Verdict, Veto, Warning,
 };
 pub use commits::Commits;
+pub use files::{read_blob, read_file};
 
 /// Writes a line to the pusher's terminal (git shows it after `remote:`).
 pub fn write_line(line: &str) {
     bindings::hookrt::policy::output::write_line(line);
+}
+
+/// Shows the pusher a warning that does not reject anything: built like a
+/// veto ([`Veto::on_ref`], [`Veto::commit`]), shown as a warning.
+pub fn warn(warning: &Warning) {
+    bindings::hookrt::policy::output::warn(warning);
 }
 
 impl Push {
@@ -66,6 +76,13 @@ impl RefUpdate {
         Commits::open(&self.name, filter)
     }
 
+    /// Whether this update is a force push: the ref existed, still exists,
+    /// and its old commit is not an ancestor of the new one. The host works
+    /// it out on the first ask (it can cost a walk as long as the push).
+    pub fn is_force_push(&self) -> Result<bool, LookupError> {
+        bindings::hookrt::policy::repository::is_force_push(&self.name)
+    }
+
     /// The ref name without `refs/heads/` or `refs/tags/`.
     pub fn short_name(&self) -> &str {
         self.name.strip_prefix("refs/heads/").or_else(|| self.name.strip_prefix("refs/tags/")).unwrap_or(&self.name)
@@ -78,9 +95,21 @@ impl Commit {
         self.message.lines().next().unwrap_or("")
     }
 
-    /// Whether the commit has more than one parent.
-    pub fn is_merge(&self) -> bool {
-        self.parent_ids.len() > 1
+    /// The paths this commit changed against its first parent, read from
+    /// the host only now (a policy that never asks pays nothing).
+    pub fn changes(&self) -> Result<Vec<Change>, LookupError> {
+        bindings::hookrt::policy::files::changes(&self.id)
+    }
+
+    /// The values of the trailers named `key` (case-insensitive, as git
+    /// compares trailer keys), in order.
+    pub fn trailer_values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.trailers.iter().filter(move |t| t.key.eq_ignore_ascii_case(key)).map(|t| t.value.as_str())
+    }
+
+    /// Whether the commit carries a signature (`gpgsig`); not verified.
+    pub fn is_signed(&self) -> bool {
+        self.gpgsig.is_some()
     }
 }
 

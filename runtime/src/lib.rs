@@ -22,7 +22,7 @@
 //!
 //! ```no_run
 //! use hookrt::push::{Push, parse_ref_updates};
-//! use hookrt::{HookKind, HookRequest, Pusher, git, run_hook};
+//! use hookrt::{HookKind, HookRequest, PushContext, Pusher, git, run_hook};
 //! use std::path::PathBuf;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,6 +39,7 @@
 //!         updates: parse_ref_updates(stdin)?,
 //!         push_options: Vec::new(),
 //!         pusher: Pusher::from_env(|k| std::env::var(k).ok()),
+//!         context: PushContext::from_env(|k| std::env::var(k).ok()),
 //!         git_dir,
 //!     },
 //! };
@@ -65,7 +66,7 @@ pub mod verdict;
 
 pub use hook::{HookError, HookRequest, run_hook};
 pub use push::{HookKind, RefUpdate};
-pub use pusher::Pusher;
+pub use pusher::{PushContext, Pusher};
 pub use report::Report;
 pub use sandbox::{Failure, Limits, PolicyRun, Sandbox};
 pub use verdict::{Verdict, Veto};

@@ -181,6 +181,8 @@ pub struct Push {
     pub push_options: Vec<String>,
     /// Who pushed, where the transport or hosting layer says.
     pub pusher: Option<crate::Pusher>,
+    /// Where the push came from.
+    pub context: crate::PushContext,
 }
 
 /// Reads the push options git passes as `GIT_PUSH_OPTION_COUNT` and

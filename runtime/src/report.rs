@@ -57,6 +57,12 @@ impl Report {
                 let _ =
                     writeln!(out, "[{}] (further output dropped: the policy wrote more than hookrt shows)", run.policy);
             }
+            for warning in &run.warnings {
+                self.render_veto(&mut out, &format!("hookrt: warning: policy {} warns about", run.policy), warning);
+            }
+            if run.warnings_dropped > 0 {
+                let _ = writeln!(out, "[{}] ({} further warnings not shown)", run.policy, run.warnings_dropped);
+            }
             match &run.outcome {
                 Ok(Verdict::Accept) => {}
                 Ok(Verdict::Reject(list)) if list.is_empty() => {
@@ -67,7 +73,7 @@ impl Report {
                 Ok(Verdict::Reject(list)) => {
                     vetoes += list.len();
                     for veto in list {
-                        self.render_veto(&mut out, &run.policy, warn, veto);
+                        self.render_veto(&mut out, &format!("hookrt: {warn}policy {} vetoed", run.policy), veto);
                     }
                 }
                 Err(failure) => {
@@ -105,8 +111,10 @@ impl Report {
         out
     }
 
-    fn render_veto(&self, out: &mut String, policy: &str, warn: &str, veto: &Veto) {
-        let _ = writeln!(out, "hookrt: {warn}policy {policy} vetoed {}", veto.ref_name);
+    /// A veto or warning: `heading` and the ref, then the commit, summary
+    /// and detail.
+    fn render_veto(&self, out: &mut String, heading: &str, veto: &Veto) {
+        let _ = writeln!(out, "{heading} {}", veto.ref_name);
         if let Some(commit) = &veto.commit {
             let short: String = commit.chars().take(SHORT_ID).collect();
             match self.subject(commit) {

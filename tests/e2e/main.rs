@@ -5,8 +5,11 @@ mod support;
 
 mod big_push;
 mod contract;
+mod files;
 mod languages;
 mod limits;
+mod push_rules_bitbucket_github;
+mod push_rules_gitlab;
 mod setup;
 mod testing;
 mod verdicts;

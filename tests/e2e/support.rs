@@ -70,7 +70,17 @@ pub fn commits_produced(stderr: &str, policy: &str) -> u64 {
 /// Runs an example policy's own case files (`example-policies/<name>/tests`)
 /// with `hookrt test` and asserts that every case passes.
 pub fn assert_example_passes_its_cases(name: &str) {
-    let dir = in_repo(&format!("example-policies/{name}"));
+    assert_cases_pass(&format!("example-policies/{name}"), name);
+}
+
+/// Runs a push-rule policy's own case files
+/// (`example-policies/push-rules/<name>/tests`), as above.
+pub fn assert_push_rule_passes_its_cases(name: &str) {
+    assert_cases_pass(&format!("example-policies/push-rules/{name}"), name);
+}
+
+fn assert_cases_pass(dir: &str, name: &str) {
+    let dir = in_repo(dir);
     let policy = example_policy(name);
     let out = hookrt(&["test", dir.to_str().expect("utf-8"), "--policy", policy.to_str().expect("utf-8")]);
     let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -110,6 +120,12 @@ impl Server {
     /// A bare repository with hookrt installed and an empty policy
     /// directory, plus a clone with one commit pushed to `main`.
     pub fn new() -> Self {
+        Self::with_object_format("sha1")
+    }
+
+    /// Like [`Server::new`], with both repositories in `format` (`sha1` or
+    /// `sha256`).
+    pub fn with_object_format(format: &str) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let home = root.path().join("home");
         std::fs::create_dir_all(&home).expect("home");
@@ -131,8 +147,9 @@ impl Server {
             "[user]\n\tname = Test Pusher\n\temail = pusher@example.com\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
         )
         .expect("gitconfig");
-        server.git_in(server.root.path(), &["init", "--quiet", "--bare", "server.git"]);
-        server.git_in(server.root.path(), &["init", "--quiet", "work"]);
+        let format = format!("--object-format={format}");
+        server.git_in(server.root.path(), &["init", "--quiet", "--bare", &format, "server.git"]);
+        server.git_in(server.root.path(), &["init", "--quiet", &format, "work"]);
         server.git(&["remote", "add", "origin", &format!("file://{}", server.bare.display())]);
         server.commit("initial commit");
         server.push(&["origin", "main"]).assert_ok();
@@ -196,18 +213,44 @@ impl Server {
 
     /// Commits (empty) in the clone with `message`, a second later than the
     /// previous commit (see [`Server::freeze_dates`]), and returns its id.
+    /// Everything written to the clone since the last commit (see
+    /// [`Server::write_file`]) goes into it.
     pub fn commit(&self, message: &str) -> String {
+        self.commit_with(message, &[])
+    }
+
+    /// Like [`Server::commit`], with extra environment for `git commit`
+    /// (`GIT_AUTHOR_EMAIL`, `GIT_COMMITTER_NAME`…) or extra arguments
+    /// (`-S` to sign) given as `("ARG", "-S")`.
+    pub fn commit_with(&self, message: &str, env: &[(&str, &str)]) -> String {
         let date = self.dates.get() + self.date_step.get();
         self.dates.set(date);
+        self.git(&["add", "--all"]);
+        let args = env.iter().filter(|(k, _)| *k == "ARG").map(|(_, v)| *v);
         let out = self
             .command("git", &self.work)
             .args(["commit", "--quiet", "--allow-empty", "-m", message])
+            .args(args)
             .env("GIT_AUTHOR_DATE", format!("{date} +0000"))
             .env("GIT_COMMITTER_DATE", format!("{date} +0000"))
+            .envs(env.iter().filter(|(k, _)| *k != "ARG").copied())
             .output()
             .expect("run git commit");
         assert!(out.status.success(), "git commit failed: {}", String::from_utf8_lossy(&out.stderr));
         self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// Writes `content` to `path` in the clone (directories are created);
+    /// the next [`Server::commit`] records it.
+    pub fn write_file(&self, path: &str, content: impl AsRef<[u8]>) {
+        let path = self.work.join(path);
+        std::fs::create_dir_all(path.parent().expect("a file has a parent")).expect("create directories");
+        std::fs::write(path, content).expect("write file");
+    }
+
+    /// Deletes `path` in the clone; the next [`Server::commit`] records it.
+    pub fn remove_file(&self, path: &str) {
+        std::fs::remove_file(self.work.join(path)).expect("remove file");
     }
 
     /// `git push <args>` from the clone, with extra environment.

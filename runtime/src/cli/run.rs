@@ -6,7 +6,7 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, bail};
 use hookrt::push::{self, Push};
-use hookrt::{HookKind, HookRequest, Pusher, git, install};
+use hookrt::{HookKind, HookRequest, PushContext, Pusher, git, install};
 
 /// Run the policies of one git hook (git calls this through the scripts
 /// `hookrt install` writes).
@@ -71,6 +71,7 @@ impl RunArgs {
                 updates,
                 push_options: push::push_options_from_env(|k| std::env::var(k).ok()),
                 pusher: Pusher::from_env(|k| std::env::var(k).ok()),
+                context: PushContext::from_env(|k| std::env::var(k).ok()),
             },
         };
         let report = hookrt::run_hook(&request)?;

@@ -20,6 +20,7 @@ pub struct Signature {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commit {
     pub id: ObjectId,
+    pub tree: ObjectId,
     pub parents: Vec<ObjectId>,
     pub author: Signature,
     pub committer: Signature,
@@ -27,6 +28,10 @@ pub struct Commit {
     pub message: String,
     /// The message's bytes, kept only when they are not valid UTF-8.
     pub message_raw: Option<Vec<u8>>,
+    /// `Key: value` lines of the message's last paragraph, in order.
+    pub trailers: Vec<(String, String)>,
+    /// The `gpgsig` header as stored (not verified).
+    pub gpgsig: Option<String>,
 }
 
 impl Commit {
@@ -49,9 +54,21 @@ impl Commit {
             Ok(text) => (text.to_owned(), None),
             Err(_) => (raw_message.to_str_lossy().into_owned(), Some(raw_message.to_vec())),
         };
+        let trailers = commit
+            .message()
+            .body()
+            .map(|body| {
+                body.trailers()
+                    .map(|t| (t.token.to_str_lossy().into_owned(), t.value.to_str_lossy().into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Commit {
             id,
+            tree: commit.tree(),
             parents: commit.parents().collect(),
+            trailers,
+            gpgsig: commit.extra_headers().pgp_signature().map(|s| s.to_str_lossy().into_owned()),
             author: signature(commit.author().map_err(|e| corrupt(&e))?),
             committer: signature(commit.committer().map_err(|e| corrupt(&e))?),
             message,

@@ -1,17 +1,20 @@
 //! Read access to the repository a hook runs in, through gix: refs as they
 //! were before and after the push, commits, and the four commit walks.
 
+mod ancestry;
 mod commit;
+mod files;
 mod odb;
 mod walk;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use gix::ObjectId;
 
 pub use commit::{Commit, Signature};
+pub use files::{Blob, Change, ChangeKind};
 pub use odb::{Odb, OpenError as OdbOpenError, ReadError, object_dirs};
 pub use walk::{Walk, WalkError};
 
@@ -30,6 +33,39 @@ pub enum Filter {
     RemovedFromRepository,
 }
 
+/// The error returned when a policy's question about the repository cannot
+/// be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// No such object, path or ref update.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// An object of the wrong kind, or a malformed argument.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Read(ReadError),
+    /// The policy's deadline passed while the host was working.
+    #[error("the deadline passed")]
+    Deadline,
+}
+
+impl From<ReadError> for LookupError {
+    fn from(err: ReadError) -> Self {
+        match err {
+            ReadError::Missing { id } => LookupError::NotFound(format!("object {id}")),
+            err => LookupError::Read(err),
+        }
+    }
+}
+
+/// How the repository names its objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectFormat {
+    Sha1,
+    Sha256,
+}
+
 /// The error returned by [`Repo::open`].
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -37,6 +73,8 @@ pub enum OpenError {
     Repository { path: PathBuf, message: String },
     #[error("cannot list the refs of {path}: {message}")]
     Refs { path: PathBuf, message: String },
+    #[error("cannot read HEAD of {path}: {message}")]
+    Head { path: PathBuf, message: String },
     #[error(transparent)]
     Objects(#[from] odb::OpenError),
 }
@@ -58,8 +96,15 @@ struct Shared {
     updates: Vec<RefUpdate>,
     /// Every ref that points at an object right now, by name.
     current: Vec<(String, ObjectId)>,
+    /// The ref `HEAD` names, if it is symbolic.
+    default_branch: Option<String>,
     before: OnceLock<Vec<ObjectId>>,
     after: OnceLock<Vec<ObjectId>>,
+    /// The root trees of the branches before the push (for
+    /// `new-to-repository`).
+    branch_trees: OnceLock<Vec<ObjectId>>,
+    /// Force-push answers by ref name, shared by the policies that ask.
+    forced: Mutex<HashMap<String, bool>>,
 }
 
 impl Repo {
@@ -89,6 +134,10 @@ impl Repo {
             Some(refs) => refs,
             None => list_refs(&repo).map_err(|message| OpenError::Refs { path: git_dir.to_owned(), message })?,
         };
+        let default_branch = repo
+            .head_name()
+            .map_err(|e| OpenError::Head { path: git_dir.to_owned(), message: e.to_string() })?
+            .map(|name| name.as_bstr().to_string());
         Ok(Repo {
             odb: Odb::open(object_dirs, repo.object_hash())?,
             shared: Arc::new(Shared {
@@ -96,8 +145,11 @@ impl Repo {
                 hook,
                 updates: updates.to_vec(),
                 current,
+                default_branch,
                 before: OnceLock::new(),
                 after: OnceLock::new(),
+                branch_trees: OnceLock::new(),
+                forced: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -105,6 +157,40 @@ impl Repo {
     /// The repository's git directory.
     pub fn git_dir(&self) -> &Path {
         &self.shared.git_dir
+    }
+
+    /// The ref `HEAD` names (what hosting layers call the default branch);
+    /// `None` when `HEAD` is detached.
+    pub fn default_branch(&self) -> Option<&str> {
+        self.shared.default_branch.as_deref()
+    }
+
+    /// The repository's object format.
+    pub fn object_format(&self) -> ObjectFormat {
+        match self.odb.hash_kind() {
+            gix::hash::Kind::Sha1 => ObjectFormat::Sha1,
+            #[allow(unreachable_patterns)]
+            _ => ObjectFormat::Sha256,
+        }
+    }
+
+    /// What `name` pointed at before the push, if it existed.
+    pub fn ref_target(&self, name: &str) -> Option<ObjectId> {
+        self.refs_before().get(name).copied().filter(|id| !id.is_null())
+    }
+
+    /// Reads an object a policy named, peeling tags, and checks its kind.
+    /// Only the header is read before the kind is known, so asking for a
+    /// huge blob as a commit costs nothing.
+    fn object<'b>(&self, id: ObjectId, kind: gix::object::Kind, buf: &'b mut Vec<u8>) -> Result<&'b [u8], LookupError> {
+        let (mut id, mut actual) = (id, self.odb.header(&id)?.0);
+        if actual == gix::object::Kind::Tag && kind != gix::object::Kind::Tag {
+            (id, actual) = self.odb.peel(id, buf)?;
+        }
+        if actual != kind {
+            return Err(LookupError::Invalid(format!("{id} is a {actual}, not a {kind}")));
+        }
+        Ok(self.odb.read(&id, buf)?.data)
     }
 
     /// Reads and decodes one commit.
@@ -159,15 +245,39 @@ impl Repo {
         })
     }
 
-    /// The current refs with this push's updates set to `side` (if any),
-    /// peeled to commits. Refs that cannot be read are left out with a
-    /// warning: one broken ref must not stop every push.
-    fn peeled_tips(&self, side: Option<Side>) -> Vec<ObjectId> {
+    /// The root trees of every branch before the push.
+    fn branch_trees(&self) -> &[ObjectId] {
+        self.shared.branch_trees.get_or_init(|| {
+            let mut buf = Vec::new();
+            let mut trees = gix::hashtable::HashSet::default();
+            for (name, id) in self.refs_before() {
+                if !name.starts_with("refs/heads/") {
+                    continue;
+                }
+                match self.commit_of(id, &mut buf).and_then(|c| c.map(|c| self.commit(c)).transpose()) {
+                    Ok(Some(commit)) => {
+                        trees.insert(commit.tree);
+                    }
+                    Ok(None) => {}
+                    Err(err) => tracing::warn!(%name, %err, "branch skipped while listing the repository's paths"),
+                }
+            }
+            trees.into_iter().collect()
+        })
+    }
+
+    /// The refs as they stood before the push, by name (a null id for a
+    /// ref the push creates, in post-receive).
+    fn refs_before(&self) -> HashMap<&str, ObjectId> {
+        // Once refs have moved (post-receive), undo the push on paper.
+        self.refs_with((self.shared.hook == HookKind::PostReceive).then_some(Side::Old))
+    }
+
+    /// The current refs with this push's updates set to `side` (if any).
+    fn refs_with(&self, side: Option<Side>) -> HashMap<&str, ObjectId> {
         let mut refs: HashMap<&str, ObjectId> =
             self.shared.current.iter().map(|(name, id)| (name.as_str(), *id)).collect();
         if let Some(side) = side {
-            // A null id (a created ref undone, a deleted ref applied) peels
-            // to nothing below.
             for update in &self.shared.updates {
                 let id = match side {
                     Side::Old => update.old,
@@ -176,6 +286,16 @@ impl Repo {
                 refs.insert(&update.name, id);
             }
         }
+        refs
+    }
+
+    /// The current refs with this push's updates set to `side` (if any),
+    /// peeled to commits. Refs that cannot be read are left out with a
+    /// warning: one broken ref must not stop every push.
+    fn peeled_tips(&self, side: Option<Side>) -> Vec<ObjectId> {
+        // A null id (a created ref undone, a deleted ref applied) peels to
+        // nothing below.
+        let refs = self.refs_with(side);
         let mut buf = Vec::new();
         let mut tips = gix::hashtable::HashSet::default();
         for (name, id) in refs {

@@ -123,6 +123,23 @@ impl Odb {
         Err(ReadError::Missing { id: id.to_owned() })
     }
 
+    /// The kind and size of an object, without decoding it in full (a
+    /// 100 MB blob costs its header, not 100 MB).
+    pub fn header(&self, id: &gix::oid) -> Result<(gix::object::Kind, u64), ReadError> {
+        use gix::objs::FindHeader;
+        let last = self.stores.len().saturating_sub(1);
+        for (index, store) in self.stores.iter().enumerate() {
+            if index == last || store.exists(id) {
+                return match store.try_header(id) {
+                    Ok(Some(header)) => Ok((header.kind, header.size)),
+                    Ok(None) => Err(ReadError::Missing { id: id.to_owned() }),
+                    Err(e) => Err(ReadError::Corrupt { id: id.to_owned(), message: e.to_string() }),
+                };
+            }
+        }
+        Err(ReadError::Missing { id: id.to_owned() })
+    }
+
     /// Follows annotated tags from `id` to what they finally point at and
     /// returns that object's id and kind.
     pub fn peel(&self, id: ObjectId, buf: &mut Vec<u8>) -> Result<(ObjectId, gix::object::Kind), ReadError> {
@@ -139,5 +156,30 @@ impl Odb {
                 .map_err(|e| ReadError::Corrupt { id, message: e.to_string() })?;
         }
         Err(ReadError::Corrupt { id, message: "tag chain too long".into() })
+    }
+}
+
+/// The store as gix's algorithms (tree diff, merge base) read it, giving up
+/// once `deadline` has passed so that they stay within the policy's time.
+pub struct Bounded<'a> {
+    pub odb: &'a Odb,
+    pub deadline: Option<std::time::Instant>,
+}
+
+/// What [`Bounded`] fails with once the deadline has passed.
+#[derive(Debug, thiserror::Error)]
+#[error("the deadline passed while reading objects")]
+pub struct DeadlinePassed;
+
+impl Find for Bounded<'_> {
+    fn try_find<'b>(&self, id: &gix::oid, buffer: &'b mut Vec<u8>) -> gix::Result<Option<gix::objs::Data<'b>>> {
+        if self.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Err(gix::Error::from_error(DeadlinePassed));
+        }
+        match self.odb.read(id, buffer) {
+            Ok(data) => Ok(Some(data)),
+            Err(ReadError::Missing { .. }) => Ok(None),
+            Err(err) => Err(gix::Error::from_error(err)),
+        }
     }
 }

@@ -41,7 +41,7 @@ impl commits::HostCommitWalk for HostState {
                 Err(err) => return walk_error(err),
             }
         }
-        self.commits_produced += batch.len() as u64;
+        self.work.commits += batch.len() as u64;
         Ok(Ok(batch))
     }
 

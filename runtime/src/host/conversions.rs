@@ -1,9 +1,12 @@
 //! Conversions between the generated contract types and hookrt's model: the
 //! one place both are named.
 
+use gix::bstr::ByteSlice;
+
 use super::bindings::{commits, types};
-use crate::git;
+use crate::git::{self, Repo};
 use crate::push::{HookKind, Push, RefClass, RefKind, RefUpdate};
+use crate::pusher::{PullRequest, PushCertificate, PushContext, Pusher};
 use crate::verdict::{Verdict, Veto};
 
 impl From<commits::Filter> for git::Filter {
@@ -30,8 +33,84 @@ impl From<git::Commit> for types::Commit {
             parent_ids: c.parents.iter().map(ToString::to_string).collect(),
             author: c.author.into(),
             committer: c.committer.into(),
+            is_merge: c.parents.len() > 1,
             message: c.message,
             message_raw: c.message_raw,
+            trailers: c.trailers.into_iter().map(|(key, value)| types::Trailer { key, value }).collect(),
+            gpgsig: c.gpgsig,
+        }
+    }
+}
+
+impl From<git::Change> for types::Change {
+    fn from(c: git::Change) -> Self {
+        let path_raw = std::str::from_utf8(&c.path).is_err().then(|| c.path.to_vec());
+        types::Change {
+            path: c.path.to_str_lossy().into_owned(),
+            path_raw,
+            old_path: c.old_path.map(|p| p.to_str_lossy().into_owned()),
+            kind: match c.kind {
+                git::ChangeKind::Added => types::ChangeKind::Added,
+                git::ChangeKind::Modified => types::ChangeKind::Modified,
+                git::ChangeKind::Deleted => types::ChangeKind::Deleted,
+                git::ChangeKind::Renamed => types::ChangeKind::Renamed,
+            },
+            old_mode: c.old_mode,
+            new_mode: c.new_mode,
+            old_id: c.old_id.map(|id| id.to_string()),
+            new_id: c.new_id.map(|id| id.to_string()),
+            size: c.size,
+            new_to_repository: c.new_to_repository,
+        }
+    }
+}
+
+impl From<git::Blob> for types::Blob {
+    fn from(b: git::Blob) -> Self {
+        types::Blob {
+            id: b.id.to_string(),
+            size: b.size,
+            data: b.data,
+            truncated: b.truncated,
+            looks_binary: b.looks_binary,
+        }
+    }
+}
+
+impl From<&Pusher> for types::Pusher {
+    fn from(p: &Pusher) -> Self {
+        types::Pusher { name: p.name.clone(), email: p.email.clone(), id: p.id.clone(), source: p.source.clone() }
+    }
+}
+
+impl From<&PullRequest> for types::PullRequest {
+    fn from(p: &PullRequest) -> Self {
+        types::PullRequest { author: p.author.clone(), head: p.head.clone(), base: p.base.clone() }
+    }
+}
+
+impl From<&PushCertificate> for types::PushCertificate {
+    fn from(c: &PushCertificate) -> Self {
+        types::PushCertificate {
+            id: c.id.clone(),
+            signer: c.signer.clone(),
+            key: c.key.clone(),
+            status: c.status.clone(),
+            nonce: c.nonce.clone(),
+            nonce_status: c.nonce_status.clone(),
+        }
+    }
+}
+
+impl From<&PushContext> for types::PushContext {
+    fn from(c: &PushContext) -> Self {
+        types::PushContext {
+            project: c.project.clone(),
+            protocol: c.protocol.clone(),
+            remote_address: c.remote_address.clone(),
+            pull_request: c.pull_request.as_ref().map(Into::into),
+            certificate: c.certificate.as_ref().map(Into::into),
+            variables: c.variables.clone(),
         }
     }
 }
@@ -56,8 +135,8 @@ impl From<&RefUpdate> for types::RefUpdate {
     }
 }
 
-/// The push as a policy sees it.
-pub(crate) fn push_for_guest(push: &Push) -> types::Push {
+/// The push as a policy sees it, with the facts `repo` knows about itself.
+pub(crate) fn push_for_guest(push: &Push, repo: &Repo) -> types::Push {
     types::Push {
         hook: match push.hook {
             HookKind::PreReceive => types::Hook::PreReceive,
@@ -67,11 +146,19 @@ pub(crate) fn push_for_guest(push: &Push) -> types::Push {
         repository: push.git_dir.display().to_string(),
         ref_updates: push.updates.iter().map(Into::into).collect(),
         push_options: push.push_options.clone(),
-        pusher: push.pusher.as_ref().map(|p| types::Pusher {
-            name: p.name.clone(),
-            email: p.email.clone(),
-            source: p.source.clone(),
-        }),
+        pusher: push.pusher.as_ref().map(Into::into),
+        context: (&push.context).into(),
+        default_branch: repo.default_branch().map(str::to_owned),
+        object_format: match repo.object_format() {
+            git::ObjectFormat::Sha1 => types::ObjectFormat::Sha1,
+            git::ObjectFormat::Sha256 => types::ObjectFormat::Sha256,
+        },
+    }
+}
+
+impl From<types::Veto> for Veto {
+    fn from(v: types::Veto) -> Self {
+        Veto { summary: v.summary, detail: v.detail, ref_name: v.ref_name, commit: v.commit_id }
     }
 }
 
@@ -79,12 +166,7 @@ impl From<types::Verdict> for Verdict {
     fn from(v: types::Verdict) -> Self {
         match v {
             types::Verdict::Accept => Verdict::Accept,
-            types::Verdict::Reject(vetoes) => Verdict::Reject(
-                vetoes
-                    .into_iter()
-                    .map(|v| Veto { summary: v.summary, detail: v.detail, ref_name: v.ref_name, commit: v.commit_id })
-                    .collect(),
-            ),
+            types::Verdict::Reject(vetoes) => Verdict::Reject(vetoes.into_iter().map(Into::into).collect()),
         }
     }
 }

@@ -4,17 +4,20 @@
 pub(crate) mod bindings;
 mod commits;
 pub(crate) mod conversions;
+mod files;
 mod output;
+mod repository;
 
 use std::time::Instant;
 
+use gix::ObjectId;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::git::Repo;
+use crate::git::{self, Repo};
 use crate::push::RefUpdate;
-use crate::sandbox::MemoryCap;
+use crate::sandbox::{Limits, MemoryCap};
 
 pub use output::Output;
 
@@ -23,6 +26,7 @@ pub struct HostState {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
     pub(crate) memory: MemoryCap,
+    pub(crate) limits: Limits,
     pub(crate) repo: Repo,
     pub(crate) updates: Vec<RefUpdate>,
     /// Host calls give up past this instant, like guest code does through
@@ -31,8 +35,25 @@ pub struct HostState {
     pub(crate) output: Output,
     /// What the guest wrote to its standard error (a panic message, say).
     pub(crate) stderr: MemoryOutputPipe,
-    /// Commits the host produced for this policy over all its walks.
-    pub(crate) commits_produced: u64,
+    /// What the host did for this policy.
+    pub(crate) work: HostWork,
+    /// Fuel the host's work costs, taken from the guest when the host call
+    /// returns (see `sandbox::run`).
+    pub(crate) fuel_debt: u64,
+}
+
+/// What the host did on one policy's behalf: the measure that a policy that
+/// never asks for files or blobs costs nothing for them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostWork {
+    /// Commits produced over all the policy's walks.
+    pub commits: u64,
+    /// Changed paths listed (`files.changes`).
+    pub changes: u64,
+    /// Blob bytes copied into the guest.
+    pub blob_bytes: u64,
+    /// Ancestry questions answered (`is-ancestor`, `is-force-push`).
+    pub ancestry: u64,
 }
 
 impl WasiView for HostState {
@@ -48,3 +69,22 @@ impl bindings::types::Host for HostState {}
 #[derive(Debug, thiserror::Error)]
 #[error("the policy ran past its deadline inside a host call")]
 pub struct DeadlineInHostCall;
+
+/// Parses an object id a policy passed.
+fn object_id(hex: &str) -> Result<ObjectId, bindings::types::LookupError> {
+    ObjectId::from_hex(hex.as_bytes())
+        .map_err(|_| bindings::types::LookupError::Invalid(format!("{hex:?} is not a full hex object id")))
+}
+
+/// A lookup's outcome for the guest: a deadline traps (as in a walk), the
+/// rest is data the policy handles.
+fn lookup_result<T>(result: Result<T, git::LookupError>) -> wasmtime::Result<Result<T, bindings::types::LookupError>> {
+    use bindings::types::LookupError as L;
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(git::LookupError::Deadline) => Err(DeadlineInHostCall.into()),
+        Err(git::LookupError::NotFound(what)) => Ok(Err(L::NotFound(what))),
+        Err(git::LookupError::Invalid(what)) => Ok(Err(L::Invalid(what))),
+        Err(git::LookupError::Read(err)) => Ok(Err(L::Repository(err.to_string()))),
+    }
+}

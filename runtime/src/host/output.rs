@@ -1,22 +1,26 @@
-//! `hookrt:policy/output`: lines for the pusher.
+//! `hookrt:policy/output`: lines and warnings for the pusher.
 
 use super::HostState;
-use super::bindings::output;
+use super::bindings::{output, types};
+use crate::verdict::Veto;
 
-/// The lines one policy wrote, within a byte budget so a policy cannot make
-/// hookrt (or the pusher's terminal) hold unbounded text.
+/// The lines and warnings one policy wrote, within one byte budget so a
+/// policy cannot make hookrt (or the pusher's terminal) hold unbounded text.
 #[derive(Debug, Default)]
 pub struct Output {
     pub lines: Vec<String>,
+    pub warnings: Vec<Veto>,
     /// Bytes still allowed.
     budget: usize,
-    /// Whether anything was dropped.
+    /// Whether lines were dropped.
     pub truncated: bool,
+    /// Warnings past the budget: counted, not kept.
+    pub warnings_dropped: usize,
 }
 
 impl Output {
     pub fn new(budget: usize) -> Self {
-        Output { lines: Vec::new(), budget, truncated: false }
+        Output { budget, ..Output::default() }
     }
 
     /// Adds `text`, one entry per line, as far as the budget allows.
@@ -31,11 +35,27 @@ impl Output {
             self.lines.push(line.to_owned());
         }
     }
+
+    /// Keeps `warning` if the budget allows, counts it otherwise.
+    pub fn warn(&mut self, warning: Veto) {
+        let size = warning.summary.len() + warning.detail.len() + warning.ref_name.len();
+        if size > self.budget {
+            self.warnings_dropped += 1;
+            return;
+        }
+        self.budget -= size;
+        self.warnings.push(warning);
+    }
 }
 
 impl output::Host for HostState {
     fn write_line(&mut self, line: String) -> wasmtime::Result<()> {
         self.output.push(&line);
+        Ok(())
+    }
+
+    fn warn(&mut self, warning: types::Warning) -> wasmtime::Result<()> {
+        self.output.warn(warning.into());
         Ok(())
     }
 }

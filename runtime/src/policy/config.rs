@@ -6,6 +6,7 @@
 //! fuel = 50_000_000        # wasm fuel, about one unit per instruction
 //! memory_mib = 64          # linear memory, all memories together
 //! timeout_ms = 2000        # wall-clock time, host calls included
+//! blob_read_kib = 1024     # the most one blob read returns
 //! ```
 //!
 //! Every key is optional; an unknown key is an error, so a typo never goes
@@ -39,6 +40,7 @@ pub struct PolicyConfig {
     pub fuel: Option<u64>,
     pub memory_mib: Option<u32>,
     pub timeout_ms: Option<u64>,
+    pub blob_read_kib: Option<u64>,
 }
 
 impl PolicyConfig {
@@ -57,6 +59,9 @@ impl PolicyConfig {
                 Err(format!("`memory_mib = {mib}` is past the 4096 MiB a policy can address"))
             }
             (_, _, Some(0)) => Err("`timeout_ms` must be more than 0".into()),
+            _ if self.blob_read_kib.is_some_and(|kib| kib > 4 << 20) => {
+                Err("`blob_read_kib` is past the 4 GiB a policy can address".into())
+            }
             _ => Ok(()),
         }
     }
@@ -68,6 +73,7 @@ impl PolicyConfig {
             fuel: self.fuel.unwrap_or(default.fuel),
             memory_bytes: self.memory_mib.map_or(default.memory_bytes, |mib| (mib as usize) << 20),
             timeout: self.timeout_ms.map_or(default.timeout, Duration::from_millis),
+            blob_read_bytes: self.blob_read_kib.map_or(default.blob_read_bytes, |kib| (kib as usize) << 10),
         }
     }
 }
@@ -117,7 +123,7 @@ mod tests {
         assert_eq!(entry.hook(), HookKind::Update);
         assert_eq!(
             entry.limits(),
-            Limits { fuel: 50_000_000, memory_bytes: 64 << 20, timeout: Duration::from_secs(2) }
+            Limits { fuel: 50_000_000, memory_bytes: 64 << 20, timeout: Duration::from_secs(2), ..Limits::default() }
         );
     }
 
@@ -130,7 +136,7 @@ mod tests {
         let config = Config::parse(block).expect("the documented example parses");
         assert_eq!(
             config.policy["no-wip"].limits(),
-            Limits { fuel: 50_000_000, memory_bytes: 64 << 20, timeout: Duration::from_secs(2) }
+            Limits { fuel: 50_000_000, memory_bytes: 64 << 20, timeout: Duration::from_secs(2), ..Limits::default() }
         );
         assert_eq!(config.policy["protect-branches"].hook(), HookKind::Update);
     }

@@ -11,6 +11,8 @@ pub struct Limits {
     pub memory_bytes: usize,
     /// Wall-clock time from instantiation to verdict, host calls included.
     pub timeout: Duration,
+    /// The most one blob read returns, whatever the policy asks for.
+    pub blob_read_bytes: usize,
 }
 
 impl Default for Limits {
@@ -18,7 +20,12 @@ impl Default for Limits {
     /// fuel per commit), tight enough that a runaway policy stops within
     /// seconds. GitHub Enterprise gives all hooks of a push 5 s together.
     fn default() -> Self {
-        Limits { fuel: 5_000_000_000, memory_bytes: 256 << 20, timeout: Duration::from_secs(5) }
+        Limits {
+            fuel: 5_000_000_000,
+            memory_bytes: 256 << 20,
+            timeout: Duration::from_secs(5),
+            blob_read_bytes: 1 << 20,
+        }
     }
 }
 

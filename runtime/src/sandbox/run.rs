@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
-use wasmtime::{Store, Trap};
+use wasmtime::{CallHook, Store, StoreContextMut, Trap};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -14,9 +14,9 @@ use super::limits::{Limits, MemoryCap, MemoryCapExceeded};
 use super::module::PolicyModule;
 use crate::git::Repo;
 use crate::host::conversions::push_for_guest;
-use crate::host::{DeadlineInHostCall, HostState, Output};
+use crate::host::{DeadlineInHostCall, HostState, HostWork, Output};
 use crate::push::Push;
-use crate::verdict::Verdict;
+use crate::verdict::{Verdict, Veto};
 
 /// What a policy may write to the pusher in one run.
 const OUTPUT_BUDGET: usize = 64 << 10;
@@ -32,8 +32,13 @@ pub struct PolicyRun {
     pub output: Vec<String>,
     /// Whether output past the budget was dropped.
     pub output_truncated: bool,
-    /// Commits the host produced for the policy's walks.
-    pub commits_produced: u64,
+    /// Non-blocking warnings for the pusher.
+    pub warnings: Vec<Veto>,
+    /// Warnings past the output budget, counted only.
+    pub warnings_dropped: usize,
+    /// What the host did for the policy (commits walked, paths listed,
+    /// blob bytes read).
+    pub work: HostWork,
     pub fuel_used: u64,
     pub elapsed: Duration,
 }
@@ -51,15 +56,18 @@ impl Sandbox {
             wasi,
             table: ResourceTable::new(),
             memory: MemoryCap::new(limits.memory_bytes),
+            limits,
             repo,
             updates: push.updates.clone(),
             deadline: started + limits.timeout,
             output: Output::new(OUTPUT_BUDGET),
             stderr,
-            commits_produced: 0,
+            work: HostWork::default(),
+            fuel_debt: 0,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
+        store.call_hook(charge_host_work);
 
         let outcome = call_check(&mut store, module, push, limits)
             .map_err(|err| classify(&err, &limits, &store.data().stderr.contents()));
@@ -71,13 +79,18 @@ impl Sandbox {
             outcome,
             output: state.output.lines,
             output_truncated: state.output.truncated,
-            commits_produced: state.commits_produced,
+            warnings: state.output.warnings,
+            warnings_dropped: state.output.warnings_dropped,
+            work: state.work,
             fuel_used,
             elapsed: started.elapsed(),
         };
         tracing::debug!(
             policy = %run.policy,
-            commits = run.commits_produced,
+            commits = run.work.commits,
+            changes = run.work.changes,
+            blob_bytes = run.work.blob_bytes,
+            ancestry = run.work.ancestry,
             fuel = run.fuel_used,
             elapsed_us = run.elapsed.as_micros() as u64,
             outcome = match &run.outcome { Ok(Verdict::Accept) => "accept", Ok(Verdict::Reject(_)) => "reject", Err(f) => f.cause() },
@@ -100,8 +113,25 @@ fn call_check(
     store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
     store.epoch_deadline_trap();
     let policy = module.pre.instantiate(&mut *store)?;
-    let verdict = policy.call_check(&mut *store, &push_for_guest(push))?;
+    let push = push_for_guest(push, &store.data().repo);
+    let verdict = policy.call_check(&mut *store, &push)?;
     Ok(verdict.into())
+}
+
+/// Takes the fuel the host's work cost (see `host::files`) from the guest as
+/// a host call returns: host work counts against the policy's fuel like its
+/// own instructions do, and running out of it ends the policy the same way.
+fn charge_host_work(mut store: StoreContextMut<'_, HostState>, hook: CallHook) -> wasmtime::Result<()> {
+    if !matches!(hook, CallHook::ReturningFromHost) || store.data().fuel_debt == 0 {
+        return Ok(());
+    }
+    let debt = std::mem::take(&mut store.data_mut().fuel_debt);
+    let left = store.get_fuel()?;
+    store.set_fuel(left.saturating_sub(debt))?;
+    if debt > left {
+        return Err(Trap::OutOfFuel.into());
+    }
+    Ok(())
 }
 
 /// Names the cause of a failed run. What the guest printed (a Rust panic
@@ -148,7 +178,9 @@ impl PolicyRun {
             outcome: Err(failure),
             output: Vec::new(),
             output_truncated: false,
-            commits_produced: 0,
+            warnings: Vec::new(),
+            warnings_dropped: 0,
+            work: HostWork::default(),
             fuel_used: 0,
             elapsed: Duration::ZERO,
         }

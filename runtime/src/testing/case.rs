@@ -32,6 +32,9 @@ pub struct Case {
     pub push_options: Vec<String>,
     /// Who pushes (no one by default).
     pub pusher: Option<crate::Pusher>,
+    /// Where the push came from (nothing by default).
+    #[serde(default)]
+    pub context: crate::PushContext,
     /// Limits for this case (defaults otherwise).
     #[serde(default)]
     pub limits: CaseLimits,
@@ -54,6 +57,7 @@ pub struct CaseLimits {
     pub fuel: Option<u64>,
     pub memory_mib: Option<u32>,
     pub timeout_ms: Option<u64>,
+    pub blob_read_kib: Option<u64>,
 }
 
 /// A branch or tag of the starting repository.
@@ -159,6 +163,10 @@ pub struct Expect {
     /// Lines the policy must write to the pusher (each a substring of one).
     #[serde(default)]
     pub output: Vec<String>,
+    /// Warnings the policy must give (each a substring of one's summary).
+    /// Warnings not listed are allowed: they never change the verdict.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// The most fuel the case may use: a budget regression check.
     pub max_fuel: Option<u64>,
 }

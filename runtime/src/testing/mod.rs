@@ -67,6 +67,7 @@ pub fn dry_run(
         updates: vec![update],
         push_options: Vec::new(),
         pusher: None,
+        context: Default::default(),
     };
     let run = sandbox.run(module, &push, repo.clone(), limits);
     Ok(crate::Report::new(hook, vec![run], Some(repo)))

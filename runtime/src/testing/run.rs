@@ -66,6 +66,7 @@ pub fn run_case(sandbox: &Sandbox, module: &PolicyModule, case: &Case) -> Result
         fuel: case.limits.fuel,
         memory_mib: case.limits.memory_mib,
         timeout_ms: case.limits.timeout_ms,
+        blob_read_kib: case.limits.blob_read_kib,
     };
     config.check_limits().map_err(CaseRunError::Limits)?;
     let limits = config.limits();
@@ -81,6 +82,7 @@ pub fn run_case(sandbox: &Sandbox, module: &PolicyModule, case: &Case) -> Result
     }
     let started = Instant::now();
     let (mut fuel, mut vetoes, mut failures, mut output, mut accepted) = (0, Vec::new(), Vec::new(), Vec::new(), true);
+    let mut warnings = Vec::new();
     for batch in batches {
         let dirs = git::object_dirs(scratch.git_dir(), |_| None);
         let repo = Repo::open(scratch.git_dir(), &dirs, case.hook, &batch)?;
@@ -90,10 +92,12 @@ pub fn run_case(sandbox: &Sandbox, module: &PolicyModule, case: &Case) -> Result
             updates: batch.clone(),
             push_options: case.push_options.clone(),
             pusher: case.pusher.clone(),
+            context: case.context.clone(),
         };
         let run = sandbox.run(module, &push, repo.clone(), limits);
         fuel += run.fuel_used;
         output.extend(run.output);
+        warnings.extend(run.warnings.into_iter().map(|w| w.summary));
         match run.outcome {
             Ok(Verdict::Accept) => {
                 if case.hook == HookKind::Update {
@@ -116,7 +120,7 @@ pub fn run_case(sandbox: &Sandbox, module: &PolicyModule, case: &Case) -> Result
     }
     let elapsed = started.elapsed();
 
-    let observed = Observed { accepted, vetoes, failures, output, fuel };
+    let observed = Observed { accepted, vetoes, failures, output, warnings, fuel };
     let rows = compare(&case.expect, &observed);
     let passed = rows.iter().all(|r| r.ok);
     Ok(CaseOutcome { name: case.name.clone(), passed, elapsed, fuel, rows })
@@ -128,6 +132,8 @@ struct Observed {
     vetoes: Vec<SeenVeto>,
     failures: Vec<crate::Failure>,
     output: Vec<String>,
+    /// The summaries of the policy's warnings.
+    warnings: Vec<String>,
     fuel: u64,
 }
 
@@ -173,6 +179,13 @@ fn compare(expect: &Expect, seen: &Observed) -> Vec<Row> {
         match seen.output.iter().find(|o| o.contains(line.as_str())) {
             Some(found) => row(format!("  output: {line}"), format!("  output: {found}"), true),
             None => row(format!("  output: {line}"), "  (no such output)".to_owned(), false),
+        }
+    }
+
+    for warning in &expect.warnings {
+        match seen.warnings.iter().find(|w| w.contains(warning.as_str())) {
+            Some(found) => row(format!("  warning: {warning}"), format!("  warning: {found}"), true),
+            None => row(format!("  warning: {warning}"), "  (no such warning)".to_owned(), false),
         }
     }
 

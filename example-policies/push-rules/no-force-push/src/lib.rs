@@ -1,0 +1,56 @@
+//! no-force-push: no branch or tag is ever rewound.
+//!
+//! A port of Bitbucket Server's built-in hook "Reject force push"
+//! (`force-push-hook`): an update of a branch or tag whose old commit is not
+//! an ancestor of the new one would drop commits (or move a released tag)
+//! and is vetoed, naming the old and the new tip. Creating and deleting
+//! refs is not a force push; other refs (`refs/notes/*`, review refs) are
+//! left alone, as Bitbucket does.
+//!
+//! The host answers "is this a force push" itself, once per push, without
+//! the policy walking any commits. If it can't tell, the update is vetoed
+//! (fail closed).
+
+use hookrt_guest::{Push, RefClass, RefKind, RefUpdate, Verdict, Veto};
+
+// Until policies get settings (issue 6), the parameters are constants here.
+/// The kinds of refs that may not be force-pushed.
+const PROTECTED_CLASSES: &[RefClass] = &[RefClass::Branch, RefClass::Tag];
+
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+fn veto(update: &RefUpdate) -> Veto {
+    let name = update.short_name();
+    let (old, new) = (short(&update.old_id), short(&update.new_id));
+    let advice = if update.class == RefClass::Tag {
+        format!("A published tag must not move. Tag the new commit under a new name: git tag <new-name> {new}")
+    } else {
+        "Bring in the server's work first (git pull --rebase), then push without --force.".to_owned()
+    };
+    Veto::on_ref(
+        update,
+        format!("force push to {name} rejected: {old} is not an ancestor of {new}"),
+        format!("{name} is at {old} on the server; the push would move it to {new}, dropping commits.\n{advice}"),
+    )
+}
+
+fn check(push: &Push) -> Verdict {
+    let mut vetoes = Vec::new();
+    for update in push.updates().iter().filter(|u| u.kind == RefKind::Update && PROTECTED_CLASSES.contains(&u.class)) {
+        match update.is_force_push() {
+            Ok(false) => {}
+            Ok(true) => vetoes.push(veto(update)),
+            // Fail closed: an update that can't be checked can't be allowed.
+            Err(err) => vetoes.push(Veto::on_ref(
+                update,
+                format!("can't tell whether the update of {} is a force push", update.short_name()),
+                format!("{err:?}\nTry the push again; if it keeps failing, tell the server's admin."),
+            )),
+        }
+    }
+    Verdict::from_vetoes(vetoes)
+}
+
+hookrt_guest::policy!(check);

@@ -1,0 +1,215 @@
+//! no-secrets: private keys and AWS access keys don't get committed.
+//!
+//! A port of GitHub Enterprise's pre-receive sample `block_confidentials.sh`
+//! (github/platform-samples): every commit new to the repository is vetoed
+//! when a line it adds to a text file holds a private-key header
+//! (`-----BEGIN RSA PRIVATE KEY-----` and its OPENSSH, EC, DSA, PGP and
+//! plain kin) or an AWS access key id (`AKIA` and 16 more capitals or
+//! digits). A secret a later commit of the push deletes still vetoes: it
+//! would stay in the history. The sample's 40-character "secret key"
+//! pattern is left out: it matches every commit id.
+//!
+//! "Added lines" are the lines of the new file that the old one does not
+//! have anywhere: a line-set difference, not a diff. A line that only moved
+//! within a file therefore does not count, and a secret already in the
+//! repository does not block every later edit of its file. Binary files
+//! (git's test: a NUL in the first 8000 bytes) are skipped. Of a file bigger
+//! than the host lets a policy read (1 MiB by default), the start is scanned
+//! and the pusher is warned that the rest was not.
+//!
+//! A merge is compared with its first parent; a path whose content is the
+//! same as in another parent came from there and was checked there (or was
+//! in the repository already), so only what the merge itself introduces is
+//! scanned. A veto names the path and line, never the secret itself.
+
+use std::collections::HashSet;
+
+use hookrt_guest::{
+    Change, ChangeKind, Commit, Filter, LookupError, Push, RefKind, RefUpdate, Verdict, Veto, read_blob, read_file,
+    warn,
+};
+
+// Until policies get settings (issue 6), the parameters are constants here.
+/// How much of a file is scanned (the host caps reads at 1 MiB by default).
+const MAX_SCAN_BYTES: u64 = 1024 * 1024;
+/// What every private-key header starts with.
+const PEM_BEGIN: &str = "-----BEGIN ";
+/// Lines holding any of these start a private key.
+const PRIVATE_KEY_HEADERS: &[&str] = &[
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----BEGIN OPENSSH PRIVATE KEY-----",
+    "-----BEGIN EC PRIVATE KEY-----",
+    "-----BEGIN DSA PRIVATE KEY-----",
+    "-----BEGIN PRIVATE KEY-----",
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----",
+    "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+];
+/// An AWS access key id: this prefix, then 16 capitals or digits.
+const AWS_KEY_PREFIX: &str = "AKIA";
+const AWS_KEY_LEN: usize = 20;
+/// How many findings one veto lists.
+const MAX_LISTED: usize = 5;
+
+/// What kind of secret `line` holds, described without the secret itself.
+fn find_secret(line: &str) -> Option<String> {
+    let pem = line.contains(PEM_BEGIN);
+    if let Some(header) = PRIVATE_KEY_HEADERS.iter().find(|h| pem && line.contains(*h)) {
+        return Some(format!("a private key ({})", header.trim_matches('-')));
+    }
+    has_aws_key(line).then(|| format!("an AWS access key id ({AWS_KEY_PREFIX}{})", "*".repeat(16)))
+}
+
+/// Whether `line` holds `AKIA` and 16 capitals or digits, not glued to a
+/// longer word on either side.
+fn has_aws_key(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    line.match_indices(AWS_KEY_PREFIX).any(|(at, _)| {
+        let end = at + AWS_KEY_LEN;
+        let body = bytes.get(at + AWS_KEY_PREFIX.len()..end).unwrap_or_default();
+        let glued_before = at > 0 && bytes[at - 1].is_ascii_alphanumeric();
+        let glued_after = bytes.get(end).is_some_and(u8::is_ascii_alphanumeric);
+        body.len() == AWS_KEY_LEN - AWS_KEY_PREFIX.len()
+            && body.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && !glued_before
+            && !glued_after
+    })
+}
+
+/// A secret on a line: where, and what kind.
+struct Finding {
+    path: String,
+    line: usize,
+    what: String,
+}
+
+/// Whether a merge's change only carries over content one of the other
+/// parents already has at that path.
+fn from_other_parent(commit: &Commit, change: &Change) -> Result<bool, LookupError> {
+    for parent in commit.parent_ids.iter().skip(1) {
+        match read_file(parent, &change.path, 0) {
+            Ok(blob) if Some(&blob.id) == change.new_id.as_ref() => return Ok(true),
+            Ok(_) | Err(LookupError::NotFound(_)) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(false)
+}
+
+/// The secrets on the lines `change` adds. Warns when the file is too big
+/// to scan whole.
+fn scan(update: &RefUpdate, commit: &Commit, change: &Change) -> Result<Vec<Finding>, LookupError> {
+    let Some(new_id) = change.new_id.as_deref() else { return Ok(Vec::new()) };
+    if change.old_id.as_deref() == Some(new_id) || (commit.is_merge && from_other_parent(commit, change)?) {
+        return Ok(Vec::new());
+    }
+    let new = read_blob(new_id, MAX_SCAN_BYTES)?;
+    if new.looks_binary {
+        return Ok(Vec::new());
+    }
+    if new.truncated {
+        warn(&Veto::commit(
+            update,
+            commit,
+            format!(
+                "{}: only the first {} KiB of {} KiB were scanned for secrets",
+                change.path,
+                new.data.len() / 1024,
+                new.size / 1024
+            ),
+            "The rest of the file was not checked for private keys or AWS keys: make sure it holds none.",
+        ));
+    }
+    let text = new.text();
+    // One pass over the whole text first: most files hold neither marker,
+    // and splitting them into lines would cost many times more.
+    if !text.contains(PEM_BEGIN) && !text.contains(AWS_KEY_PREFIX) {
+        return Ok(Vec::new());
+    }
+    let mut findings: Vec<(usize, &str, String)> =
+        text.lines().enumerate().filter_map(|(n, line)| find_secret(line).map(|what| (n + 1, line, what))).collect();
+    // Only now, and only for a file with a hit, read the old content.
+    if let (false, Some(old_id)) = (findings.is_empty(), change.old_id.as_deref()) {
+        let old = read_blob(old_id, MAX_SCAN_BYTES)?;
+        let old_text = old.text();
+        let old_lines: HashSet<&str> = old_text.lines().collect();
+        findings.retain(|(_, line, _)| !old_lines.contains(line));
+    }
+    Ok(findings.into_iter().map(|(line, _, what)| Finding { path: change.path.clone(), line, what }).collect())
+}
+
+fn findings(update: &RefUpdate, commit: &Commit) -> Result<Vec<Finding>, LookupError> {
+    let mut found = Vec::new();
+    for change in commit.changes()? {
+        let regular_file = change.new_mode & 0o170000 == 0o100000;
+        if regular_file && matches!(change.kind, ChangeKind::Added | ChangeKind::Modified) {
+            found.extend(scan(update, commit, &change)?);
+        }
+    }
+    Ok(found)
+}
+
+fn veto(update: &RefUpdate, commit: &Commit, found: &[Finding]) -> Veto {
+    let first = &found[0];
+    let mut summary = format!("secret in {} line {}: {}", first.path, first.line, first.what);
+    if found.len() > 1 {
+        summary.push_str(&format!(" (and {} more)", found.len() - 1));
+    }
+    // With one finding the summary says it all; with more, list them.
+    let mut detail = String::new();
+    if found.len() > 1 {
+        for f in found.iter().take(MAX_LISTED) {
+            detail.push_str(&format!("{}:{}: {}\n", f.path, f.line, f.what));
+        }
+        if found.len() > MAX_LISTED {
+            detail.push_str(&format!("... and {} more\n", found.len() - MAX_LISTED));
+        }
+    }
+    detail.push_str(
+        "Take the secret out of this commit, not just out of a later one (git rebase -i), and\n\
+         revoke or rotate it: it may have been copied already. Keep secrets in a secret store.",
+    );
+    Veto::commit(update, commit, summary, detail)
+}
+
+fn check(push: &Push) -> Verdict {
+    let mut vetoes = Vec::new();
+    for update in push.updates().iter().filter(|u| u.kind != RefKind::Delete) {
+        for commit in update.commits(Filter::AddedToRepository) {
+            match findings(update, &commit) {
+                Ok(found) if found.is_empty() => {}
+                Ok(found) => vetoes.push(veto(update, &commit, &found)),
+                // Fail closed: a commit that can't be read can't be cleared.
+                Err(err) => vetoes.push(Veto::commit(
+                    update,
+                    &commit,
+                    "the repository could not be read to scan the commit for secrets",
+                    format!("{err:?}\nTry the push again; if it keeps failing, tell the server's admin."),
+                )),
+            }
+        }
+    }
+    Verdict::from_vetoes(vetoes)
+}
+
+hookrt_guest::policy!(check);
+
+#[cfg(test)]
+mod tests {
+    use super::find_secret;
+
+    #[test]
+    fn finds_keys_without_showing_them() {
+        let rsa = find_secret("-----BEGIN RSA PRIVATE KEY-----");
+        assert_eq!(rsa.as_deref(), Some("a private key (BEGIN RSA PRIVATE KEY)"));
+        assert!(find_secret("  key: \"-----BEGIN OPENSSH PRIVATE KEY-----\"").is_some());
+        let aws = find_secret("aws_access_key_id = AKIAIOSFODNN7EXAMPLE").unwrap_or_default();
+        assert_eq!(aws, "an AWS access key id (AKIA****************)");
+        assert!(!aws.contains("IOSFODNN7EXAMPLE"));
+        assert!(find_secret("key=\"AKIAIOSFODNN7EXAMPLE\"").is_some());
+        assert!(find_secret("-----BEGIN PUBLIC KEY-----").is_none());
+        assert!(find_secret("AKIAIOSFODNN7EXAMPL").is_none(), "too short");
+        assert!(find_secret("AKIAIOSFODNN7EXAMPLEX").is_none(), "too long");
+        assert!(find_secret("XAKIAIOSFODNN7EXAMPLE").is_none(), "glued");
+        assert!(find_secret("AKIAiosfodnn7example").is_none(), "lower case");
+    }
+}

@@ -1,0 +1,41 @@
+//! Changed paths and blob contents.
+
+use crate::bindings::hookrt::policy::files;
+use crate::{Blob, Change, ChangeKind, LookupError};
+
+/// Reads at most `max_bytes` of the blob `id` (the admin's per-read cap,
+/// 1 MiB by default, applies on top). `Blob::size` is always the full size.
+pub fn read_blob(id: &str, max_bytes: u64) -> Result<Blob, LookupError> {
+    files::read_blob(id, max_bytes)
+}
+
+/// Reads at most `max_bytes` of the file at `path` in `commit`'s tree.
+pub fn read_file(commit: &str, path: &str, max_bytes: u64) -> Result<Blob, LookupError> {
+    files::read_file(commit, path, max_bytes)
+}
+
+impl Change {
+    /// The last component of the path (`id_rsa` for `home/.ssh/id_rsa`).
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+
+    /// Whether the path holds content after the commit: added, modified or
+    /// renamed, not deleted.
+    pub fn exists_after(&self) -> bool {
+        self.kind != ChangeKind::Deleted
+    }
+
+    /// Whether the path is a regular file or symlink (not a submodule).
+    pub fn is_blob(&self) -> bool {
+        let mode = if self.exists_after() { self.new_mode } else { self.old_mode };
+        mode & 0o170000 != 0o160000
+    }
+}
+
+impl Blob {
+    /// The bytes read, as text with invalid UTF-8 replaced.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.data)
+    }
+}

@@ -1,0 +1,242 @@
+//! What a commit changed, and what blobs hold: read only when a policy asks.
+
+use std::time::Instant;
+
+use gix::ObjectId;
+use gix::bstr::{BString, ByteSlice};
+use gix::objs::{CommitRefIter, FindExt, TreeRefIter};
+
+use super::odb::{Bounded, ReadError};
+use super::{LookupError, Repo};
+
+/// What a commit did to one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Deleted,
+    /// Deleted at one path and added with the same content and mode at
+    /// another.
+    Renamed,
+}
+
+/// One path a commit changed against its first parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// The path after the commit (before it, for a deletion), as stored.
+    pub path: BString,
+    /// For a rename, the path before it.
+    pub old_path: Option<BString>,
+    pub kind: ChangeKind,
+    /// Git file modes; 0 where the path did not exist.
+    pub old_mode: u32,
+    pub new_mode: u32,
+    pub old_id: Option<ObjectId>,
+    pub new_id: Option<ObjectId>,
+    /// The new blob's size (the old one's for a deletion); 0 for a
+    /// submodule.
+    pub size: u64,
+    /// Added at a path that no branch had before the push.
+    pub new_to_repository: bool,
+}
+
+/// The start of a blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    pub id: ObjectId,
+    /// The whole blob's size.
+    pub size: u64,
+    pub data: Vec<u8>,
+    /// Whether `data` is shorter than the blob.
+    pub truncated: bool,
+    /// A NUL byte in the first 8000 bytes, git's own test
+    /// (`buffer_is_binary`).
+    pub looks_binary: bool,
+}
+
+/// How far git looks for a NUL byte to call content binary.
+const BINARY_PROBE: usize = 8000;
+
+impl Repo {
+    /// The paths `commit` changed against its first parent (the empty tree
+    /// for a root commit), in git's order. Exact renames are paired up.
+    pub fn changes(&self, commit: ObjectId, deadline: Option<Instant>) -> Result<Vec<Change>, LookupError> {
+        let hash = self.odb.hash_kind();
+        let mut buf = Vec::new();
+        let data = self.object(commit, gix::object::Kind::Commit, &mut buf)?;
+        let tree = CommitRefIter::from_bytes(data, hash).tree_id().map_err(|e| corrupt(commit, e))?;
+        let parent = CommitRefIter::from_bytes(data, hash).parent_ids().next();
+        let parent_tree = match parent {
+            Some(parent) => {
+                let data = self.object(parent, gix::object::Kind::Commit, &mut buf)?;
+                Some(CommitRefIter::from_bytes(data, hash).tree_id().map_err(|e| corrupt(parent, e))?)
+            }
+            None => None,
+        };
+
+        let odb = Bounded { odb: &self.odb, deadline };
+        let failed = |err: &dyn std::fmt::Display| {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                LookupError::Deadline
+            } else {
+                LookupError::Read(ReadError::Corrupt { id: commit, message: err.to_string() })
+            }
+        };
+        let (mut old_buf, mut new_buf) = (Vec::new(), Vec::new());
+        let old = match parent_tree {
+            Some(id) => odb.find_tree_iter(&id, &mut old_buf).map_err(|e| failed(&e))?,
+            None => TreeRefIter::from_bytes(&[], hash),
+        };
+        let new = odb.find_tree_iter(&tree, &mut new_buf).map_err(|e| failed(&e))?;
+        let mut recorder = gix::diff::tree::Recorder::default();
+        gix::diff::tree(old, new, gix::diff::tree::State::default(), &odb, &mut recorder).map_err(|e| failed(&e))?;
+
+        let mut changes = Vec::new();
+        for record in recorder.records {
+            use gix::diff::tree::recorder::Change as R;
+            let change = match record {
+                R::Addition { entry_mode, oid, path, .. } if !entry_mode.is_tree() => {
+                    entry(path, ChangeKind::Added, None, Some((entry_mode, oid)))
+                }
+                R::Deletion { entry_mode, oid, path, .. } if !entry_mode.is_tree() => {
+                    entry(path, ChangeKind::Deleted, Some((entry_mode, oid)), None)
+                }
+                R::Modification { previous_entry_mode, previous_oid, entry_mode, oid, path } => {
+                    match (previous_entry_mode.is_tree(), entry_mode.is_tree()) {
+                        (false, false) => entry(
+                            path,
+                            ChangeKind::Modified,
+                            Some((previous_entry_mode, previous_oid)),
+                            Some((entry_mode, oid)),
+                        ),
+                        // A file became a directory or the other way round:
+                        // the trees' contents are listed on their own.
+                        (true, false) => entry(path, ChangeKind::Added, None, Some((entry_mode, oid))),
+                        (false, true) => {
+                            entry(path, ChangeKind::Deleted, Some((previous_entry_mode, previous_oid)), None)
+                        }
+                        (true, true) => continue,
+                    }
+                }
+                _ => continue,
+            };
+            changes.push(change);
+        }
+        pair_renames(&mut changes);
+        // gix walks the trees breadth first; git lists paths depth first,
+        // which is byte order of the full paths (trees sort as `name/`).
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        for change in &mut changes {
+            let (mode, id) = match change.kind {
+                ChangeKind::Deleted => (change.old_mode, change.old_id),
+                _ => (change.new_mode, change.new_id),
+            };
+            if let Some(id) = id.filter(|_| mode & 0o170000 != 0o160000) {
+                change.size = self.odb.header(&id)?.1;
+            }
+            if matches!(change.kind, ChangeKind::Added | ChangeKind::Renamed) {
+                change.new_to_repository = !self.on_a_branch(change.path.as_ref())?;
+            }
+        }
+        Ok(changes)
+    }
+
+    /// The first `max` bytes of the blob `id`, with its full size.
+    pub fn read_blob(&self, id: ObjectId, max: usize) -> Result<Blob, LookupError> {
+        let mut buf = Vec::new();
+        let data = self.object(id, gix::object::Kind::Blob, &mut buf)?;
+        let size = data.len() as u64;
+        let take = data.len().min(max);
+        let looks_binary = data[..data.len().min(BINARY_PROBE)].contains(&0);
+        Ok(Blob { id, size, data: data[..take].to_vec(), truncated: take < data.len(), looks_binary })
+    }
+
+    /// The first `max` bytes of the blob at `path` in `commit`'s tree.
+    pub fn read_file(&self, commit: ObjectId, path: &str, max: usize) -> Result<Blob, LookupError> {
+        let hash = self.odb.hash_kind();
+        let mut buf = Vec::new();
+        let data = self.object(commit, gix::object::Kind::Commit, &mut buf)?;
+        let tree = CommitRefIter::from_bytes(data, hash).tree_id().map_err(|e| corrupt(commit, e))?;
+        match self.lookup(tree, path.as_bytes().as_bstr())? {
+            Some(entry) if entry.mode.is_blob_or_symlink() => self.read_blob(entry.oid, max),
+            Some(_) => Err(LookupError::Invalid(format!("{path} in {commit} is not a file"))),
+            None => Err(LookupError::NotFound(format!("{path} in {commit}"))),
+        }
+    }
+
+    /// Whether some branch's tip before the push has `path`.
+    fn on_a_branch(&self, path: &gix::bstr::BStr) -> Result<bool, LookupError> {
+        for tree in self.branch_trees() {
+            if self.lookup(*tree, path)?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The entry at `path` (`/`-separated) in `tree`.
+    fn lookup(&self, tree: ObjectId, path: &gix::bstr::BStr) -> Result<Option<gix::objs::tree::Entry>, LookupError> {
+        let odb = Bounded { odb: &self.odb, deadline: None };
+        let (mut root, mut buf) = (Vec::new(), Vec::new());
+        let root = odb.find_tree_iter(&tree, &mut root).map_err(|e| corrupt(tree, e))?;
+        root.lookup_entry(&odb, &mut buf, path.split_str("/")).map_err(|e| corrupt(tree, e))
+    }
+}
+
+fn entry(
+    path: BString,
+    kind: ChangeKind,
+    old: Option<(gix::objs::tree::EntryMode, ObjectId)>,
+    new: Option<(gix::objs::tree::EntryMode, ObjectId)>,
+) -> Change {
+    Change {
+        path,
+        old_path: None,
+        kind,
+        old_mode: old.map_or(0, |(mode, _)| u32::from(mode.value())),
+        new_mode: new.map_or(0, |(mode, _)| u32::from(mode.value())),
+        old_id: old.map(|(_, id)| id),
+        new_id: new.map(|(_, id)| id),
+        size: 0,
+        new_to_repository: false,
+    }
+}
+
+/// Turns a deletion and an addition of the same blob with the same mode
+/// into one rename. Only exact renames: finding similar content would cost a
+/// blob diff per pair.
+fn pair_renames(changes: &mut Vec<Change>) {
+    // gix's hash tables take object ids only; this key is a pair.
+    let mut deleted: std::collections::HashMap<(ObjectId, u32), usize> = Default::default();
+    for (index, change) in changes.iter().enumerate() {
+        if let (ChangeKind::Deleted, Some(id)) = (change.kind, change.old_id) {
+            deleted.entry((id, change.old_mode)).or_insert(index);
+        }
+    }
+    if deleted.is_empty() {
+        return;
+    }
+    let mut gone = vec![false; changes.len()];
+    for index in 0..changes.len() {
+        let change = &changes[index];
+        let Some(new_id) = change.new_id.filter(|_| change.kind == ChangeKind::Added) else { continue };
+        if let Some(from) = deleted.remove(&(new_id, change.new_mode)) {
+            let (old_path, old_mode) = (changes[from].path.clone(), changes[from].old_mode);
+            let change = &mut changes[index];
+            change.kind = ChangeKind::Renamed;
+            change.old_path = Some(old_path);
+            change.old_mode = old_mode;
+            change.old_id = Some(new_id);
+            gone[from] = true;
+        }
+    }
+    let mut index = 0;
+    changes.retain(|_| {
+        index += 1;
+        !gone[index - 1]
+    });
+}
+
+fn corrupt(id: ObjectId, err: impl std::fmt::Display) -> LookupError {
+    LookupError::Read(ReadError::Corrupt { id, message: err.to_string() })
+}

@@ -1,0 +1,30 @@
+//! `hookrt:policy/repository`: ancestry and refs before the push.
+
+use super::bindings::repository;
+use super::bindings::types::LookupError;
+use super::{HostState, lookup_result, object_id};
+
+type LookupResult<T> = wasmtime::Result<Result<T, LookupError>>;
+
+impl repository::Host for HostState {
+    fn is_ancestor(&mut self, ancestor: String, descendant: String) -> LookupResult<bool> {
+        let (ancestor, descendant) = match (object_id(&ancestor), object_id(&descendant)) {
+            (Ok(a), Ok(d)) => (a, d),
+            (Err(err), _) | (_, Err(err)) => return Ok(Err(err)),
+        };
+        self.work.ancestry += 1;
+        lookup_result(self.repo.is_ancestor(ancestor, descendant, Some(self.deadline)))
+    }
+
+    fn is_force_push(&mut self, ref_name: String) -> LookupResult<bool> {
+        let Some(update) = self.updates.iter().find(|u| u.name == ref_name) else {
+            return Ok(Err(LookupError::NotFound(format!("{ref_name} is not one of this push's ref updates"))));
+        };
+        self.work.ancestry += 1;
+        lookup_result(self.repo.is_force_push(update, Some(self.deadline)))
+    }
+
+    fn ref_target(&mut self, ref_name: String) -> wasmtime::Result<Option<String>> {
+        Ok(self.repo.ref_target(&ref_name).map(|id| id.to_string()))
+    }
+}
