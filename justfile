@@ -17,6 +17,8 @@ wasm_out := wasm_dir / wasm_target / "policy"
 # built-in hooks (example-policies/push-rules/).
 push_rules := "commit-message branch-name author-email dco-signoff deny-tag-deletion prohibited-files max-file-size signed-commits blocked-extensions branch-owner internal-authors no-secrets force-push-scratch no-force-push verify-committer"
 examples := "no-wip jira-keys protect-branches " + push_rules
+# The example policies with #[cfg(test)] unit tests.
+unit_tested := "jira-keys author-email branch-name branch-owner commit-message dco-signoff internal-authors max-file-size no-secrets prohibited-files"
 test_guests := "spin memory-hog list-commits panicker probe"
 guest_packages := "-p hookrt-guest " + replace_regex(examples, '(\S+)', '-p $1') + " " + replace_regex(test_guests, '(\S+)', '-p guest-$1')
 
@@ -52,7 +54,8 @@ test: policies
     cargo fmt --all --check
     cargo fmt --check --manifest-path tools/hookrt-c/Cargo.toml
     cargo test --quiet -p hookrt
-    cargo test --quiet -p jira-keys
+    # The policies' own unit tests (their pure helpers), on the host.
+    cargo test --quiet {{replace_regex(unit_tested, '(\S+)', '-p $1')}}
     cargo clippy --quiet -p hookrt --all-targets -- -D warnings
     cargo clippy --quiet --target {{wasm_target}} --target-dir {{wasm_dir}} {{guest_packages}} -- -D warnings
     cargo clippy --quiet --locked --manifest-path tools/hookrt-c/Cargo.toml --target-dir target/c/tool -- -D warnings

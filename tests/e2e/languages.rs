@@ -122,3 +122,23 @@ fn the_guides_show_the_examples_code() {
         assert!(checked >= 3, "{guide}: only {checked} code blocks found");
     }
 }
+
+/// A Rust block in docs/policies.md that starts with `// <path>` is cut
+/// from that file, verbatim, so the guide cannot drift from the examples
+/// the suite pushes against.
+#[test]
+fn the_policy_guide_quotes_the_examples_verbatim() {
+    let text = std::fs::read_to_string(in_repo("docs/policies.md")).expect("read guide");
+    let mut checked = 0;
+    for block in text.split("\n```").skip(1).step_by(2) {
+        let Some(code) = block.strip_prefix("rust\n// ") else { continue };
+        let (path, excerpt) = code.split_once('\n').expect("a path line and code");
+        let source = std::fs::read_to_string(in_repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(
+            source.contains(excerpt.trim_end_matches('\n')),
+            "docs/policies.md quotes {path}, which has no:\n{excerpt}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} quoted blocks found");
+}

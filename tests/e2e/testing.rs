@@ -210,3 +210,29 @@ fn the_documented_case_file_passes() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(text(&out).lines().last(), Some("3 passed, 0 failed"));
 }
+
+#[test]
+fn a_case_can_say_where_the_push_came_from_and_expect_warnings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("context.toml");
+    let case = r#"
+[[case]]
+name = "from gitlab"
+push_options = ["warn"]
+pusher = { name = "ann", id = "user-7", source = "gitlab" }
+context = { project = "group/app", protocol = "ssh", variables = [["GL_REPOSITORY", "project-12"]] }
+push = [{ ref = "main", commits = ["x"] }]
+[case.expect]
+accept = true
+output = ["pusher ann email=- id=user-7 source=gitlab", "project=group/app protocol=ssh", "var GL_REPOSITORY=project-12"]
+warnings = ["this is only a warning"]
+"#;
+    std::fs::write(&file, case).expect("write");
+    let out = hookrt(&["test", path(&file), "--policy", path(&test_guest("probe"))]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // A warning the policy does not give fails the case.
+    std::fs::write(&file, case.replace("only a warning", "a warning it never gives")).expect("write");
+    let out = hookrt(&["test", path(&file), "--policy", path(&test_guest("probe"))]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("(no such warning)"), "{}", text(&out));
+}
