@@ -53,17 +53,9 @@ fn a_message_that_is_not_utf8_arrives_with_its_bytes() {
     pushed.assert_line(&format!("[list-commits] raw {id} 5"));
 }
 
-/// A server with the probe guest installed and push options on.
-fn probe_server() -> Server {
-    let server = Server::new();
-    server.add_policy("probe", &test_guest("probe"));
-    server.server_git(&["config", "receive.advertisePushOptions", "true"]);
-    server
-}
-
 #[test]
 fn gitlab_and_github_context_reaches_the_policy_as_data() {
-    let server = probe_server();
+    let server = Server::with_probe();
     server.commit("one");
     let gitlab = [
         ("USER", "git"),
@@ -104,7 +96,7 @@ fn gitlab_and_github_context_reaches_the_policy_as_data() {
 
 #[test]
 fn force_pushes_ancestry_and_refs_before_the_push() {
-    let server = probe_server();
+    let server = Server::with_probe();
     let first = server.commit("first");
     server.push(&["origin", "main"]).assert_ok();
     let second = server.commit("second");
@@ -127,7 +119,7 @@ fn force_pushes_ancestry_and_refs_before_the_push() {
 
 #[test]
 fn trailers_signatures_and_merges_are_marked() {
-    let server = probe_server();
+    let server = Server::with_probe();
     server
         .commit("plain\n\nSome text.\n\nSigned-off-by: Ann <ann@example.com>\nChange-Id: I0123abcd\nskip-checks: true");
     // A signature block, stored as git stores one (hookrt reports it, it
@@ -159,7 +151,7 @@ fn trailers_signatures_and_merges_are_marked() {
 
 #[test]
 fn warnings_are_shown_and_reject_nothing() {
-    let server = probe_server();
+    let server = Server::with_probe();
     let id = server.commit("one");
     let pushed = server.push(&["-o", "warn", "origin", "main"]).assert_ok();
     pushed.assert_line("hookrt: warning: policy probe warns about refs/heads/main");
@@ -169,7 +161,7 @@ fn warnings_are_shown_and_reject_nothing() {
 
 #[test]
 fn a_signed_push_certificate_reaches_the_policy() {
-    let server = probe_server();
+    let server = Server::with_probe();
     let gnupg = server.root().join("gnupg");
     std::fs::create_dir_all(&gnupg).expect("gnupg dir");
     std::fs::set_permissions(&gnupg, std::os::unix::fs::PermissionsExt::from_mode(0o700)).expect("chmod");

@@ -1,15 +1,7 @@
 //! What commits changed and what blobs hold (`hookrt:policy/files`), read
 //! by the probe guest inside pre-receive's quarantine, held against git.
 
-use crate::support::{Server, example_policy, test_guest};
-
-/// A server with the probe installed and push options on.
-fn probe_server() -> Server {
-    let server = Server::new();
-    server.add_policy("probe", &test_guest("probe"));
-    server.server_git(&["config", "receive.advertisePushOptions", "true"]);
-    server
-}
+use crate::support::{Server, example_policy};
 
 /// The size git gives the blob at `path` in the clone's HEAD.
 fn git_size(server: &Server, path: &str) -> String {
@@ -18,7 +10,7 @@ fn git_size(server: &Server, path: &str) -> String {
 
 #[test]
 fn changes_list_each_path_a_commit_touched_against_its_first_parent() {
-    let server = probe_server();
+    let server = Server::with_probe();
     server.write_file("a.txt", "one\n");
     server.write_file("dir/b.txt", "bee\n");
     server.write_file("old-name.txt", "moving\n");
@@ -74,7 +66,7 @@ fn changes_list_each_path_a_commit_touched_against_its_first_parent() {
 
 #[test]
 fn a_root_commit_is_compared_with_the_empty_tree() {
-    let server = probe_server();
+    let server = Server::with_probe();
     server.git(&["checkout", "--quiet", "--orphan", "fresh"]);
     server.git(&["rm", "--quiet", "-r", "--cached", "--ignore-unmatch", "."]);
     server.write_file("README", "hello\n");
@@ -85,7 +77,7 @@ fn a_root_commit_is_compared_with_the_empty_tree() {
 
 #[test]
 fn blob_reads_stop_at_what_the_policy_asks_and_at_the_admins_cap() {
-    let server = probe_server();
+    let server = Server::with_probe();
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     server.write_file("data/big.bin", &data);
     server.write_file("notes.txt", "plain text\n");
@@ -123,7 +115,7 @@ fn blob_reads_stop_at_what_the_policy_asks_and_at_the_admins_cap() {
 #[test]
 fn a_100_mb_blob_and_a_path_that_is_not_utf8_arrive_whole() {
     use std::os::unix::ffi::OsStrExt;
-    let server = probe_server();
+    let server = Server::with_probe();
     server.write_file("huge.txt", vec![b'x'; 100 << 20]);
     // "café.txt" in Latin-1: not valid UTF-8.
     std::fs::write(server.work.join(std::ffi::OsStr::from_bytes(b"caf\xe9.txt")), "latin-1 name\n").expect("write");

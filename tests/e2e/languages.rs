@@ -7,14 +7,7 @@
 //! policy (seconds for Python and JavaScript), and the pushes after them
 //! find it in the shared cache.
 
-use crate::support::{Server, assert_example_passes_its_cases, commits_produced, example_policy, in_repo};
-
-/// A server with only `name` installed.
-fn server_with(name: &str) -> Server {
-    let server = Server::new();
-    server.add_policy(name, &example_policy(name));
-    server
-}
+use crate::support::{Server, assert_example_passes_its_cases, commits_produced, in_repo};
 
 /// Pushes `main`, expecting a rejection that shows `shown`, and checks that
 /// no ref on the server moved.
@@ -38,7 +31,7 @@ fn walks_ten_thousand_commits(server: &Server, name: &str, refused: usize) {
 fn python_conventional_commits() {
     let name = "conventional-commits";
     assert_example_passes_its_cases(name);
-    let server = server_with(name);
+    let server = Server::with_example(name);
     server.commit("feat(parser): accept empty input");
     server.push(&["origin", "main"]).assert_ok();
     server.commit("fix: handle a missing newline");
@@ -51,7 +44,7 @@ fn python_conventional_commits() {
 fn javascript_ref_names() {
     let name = "ref-names";
     assert_example_passes_its_cases(name);
-    let server = server_with(name);
+    let server = Server::with_example(name);
     server.commit("add the parser");
     server.push(&["origin", "HEAD:refs/heads/feature/add-parser"]).assert_ok();
     let before = server.server_refs();
@@ -74,7 +67,7 @@ fn javascript_ref_names() {
 fn c_line_length() {
     let name = "line-length";
     assert_example_passes_its_cases(name);
-    let server = server_with(name);
+    let server = Server::with_example(name);
     server.commit("Fix the build on Windows");
     server.push(&["origin", "main"]).assert_ok();
     server.commit("Add a README that explains how to build, test and install the project on Linux");

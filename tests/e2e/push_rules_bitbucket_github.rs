@@ -3,18 +3,7 @@
 //! the real git client: one push it accepts, one it vetoes (no ref moves, and
 //! the pusher reads why), and its own case files.
 
-use crate::support::{Server, assert_push_rule_passes_its_cases, example_policy};
-
-/// A server running only `policy`.
-fn server_with(policy: &str) -> Server {
-    let server = Server::new();
-    server.add_policy(policy, &example_policy(policy));
-    server
-}
-
-fn short(id: &str) -> &str {
-    &id[..12]
-}
+use crate::support::{Server, assert_push_rule_passes_its_cases, short};
 
 // blocked-extensions
 
@@ -25,7 +14,7 @@ fn blocked_extensions_passes_its_cases() {
 
 #[test]
 fn blocked_extensions_accepts_ordinary_files() {
-    let server = server_with("blocked-extensions");
+    let server = Server::with_example("blocked-extensions");
     server.write_file("src/lib.rs", "pub fn zip() {}\n");
     server.write_file("docs/archive.gz.md", "how we package\n");
     let id = server.commit("add the library");
@@ -35,7 +24,7 @@ fn blocked_extensions_accepts_ordinary_files() {
 
 #[test]
 fn blocked_extensions_vetoes_an_archive_until_it_is_taken_out() {
-    let server = server_with("blocked-extensions");
+    let server = Server::with_example("blocked-extensions");
     let before = server.server_refs();
     server.write_file("src/lib.rs", "pub fn run() {}\n");
     server.commit("add the library");
@@ -64,7 +53,7 @@ fn branch_owner_passes_its_cases() {
 
 #[test]
 fn branch_owner_accepts_a_branch_under_the_github_login() {
-    let server = server_with("branch-owner");
+    let server = Server::with_example("branch-owner");
     let id = server.commit("fix the parser");
     server.push_with_env(&["origin", "HEAD:refs/heads/ann/fix-parser"], &[("GITHUB_USER_LOGIN", "ann")]).assert_ok();
     assert_eq!(server.server_ref("refs/heads/ann/fix-parser").as_deref(), Some(id.as_str()));
@@ -74,7 +63,7 @@ fn branch_owner_accepts_a_branch_under_the_github_login() {
 
 #[test]
 fn branch_owner_vetoes_a_branch_named_otherwise() {
-    let server = server_with("branch-owner");
+    let server = Server::with_example("branch-owner");
     let before = server.server_refs();
     server.commit("fix the parser");
     let pushed = server
@@ -88,7 +77,7 @@ fn branch_owner_vetoes_a_branch_named_otherwise() {
 
 #[test]
 fn branch_owner_fails_closed_when_nobody_names_the_pusher() {
-    let server = server_with("branch-owner");
+    let server = Server::with_example("branch-owner");
     let before = server.server_refs();
     server.commit("fix the parser");
     // No hosting layer's variable, and no account name to fall back on.
@@ -107,7 +96,7 @@ fn internal_authors_passes_its_cases() {
 
 #[test]
 fn internal_authors_accepts_company_and_bot_authors() {
-    let server = server_with("internal-authors");
+    let server = Server::with_example("internal-authors");
     server.commit("by the company address of the test config");
     let bot = [
         ("GIT_AUTHOR_NAME", "dependabot[bot]"),
@@ -120,7 +109,7 @@ fn internal_authors_accepts_company_and_bot_authors() {
 
 #[test]
 fn internal_authors_vetoes_an_outside_address() {
-    let server = server_with("internal-authors");
+    let server = Server::with_example("internal-authors");
     let before = server.server_refs();
     server.commit("from work");
     let bad = server.commit_with("from home", &[("GIT_AUTHOR_EMAIL", "ann@gmail.com")]);
@@ -140,7 +129,7 @@ fn no_secrets_passes_its_cases() {
 
 #[test]
 fn no_secrets_accepts_ordinary_text() {
-    let server = server_with("no-secrets");
+    let server = Server::with_example("no-secrets");
     server.write_file("config/app.env", "region=eu-west-1\nkey_id=${AWS_ACCESS_KEY_ID}\n");
     server.write_file("keys/ci.pub", "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkq\n-----END PUBLIC KEY-----\n");
     let id = server.commit("configure the app");
@@ -150,7 +139,7 @@ fn no_secrets_accepts_ordinary_text() {
 
 #[test]
 fn no_secrets_vetoes_an_aws_key_without_showing_it() {
-    let server = server_with("no-secrets");
+    let server = Server::with_example("no-secrets");
     let before = server.server_refs();
     server.write_file("config/aws.env", "region=eu-west-1\naws_access_key_id=AKIAIOSFODNN7EXAMPLE\n");
     let bad = server.commit("configure aws");
@@ -169,7 +158,7 @@ fn no_secrets_vetoes_an_aws_key_without_showing_it() {
 
 #[test]
 fn no_secrets_warns_about_the_part_of_a_big_file_it_did_not_scan() {
-    let server = server_with("no-secrets");
+    let server = Server::with_example("no-secrets");
     // 1.5 MB of text: more than the 1 MiB a policy may read.
     server.write_file("logs/big.log", "nothing to see here\n".repeat(75_000));
     let id = server.commit("add the log");
@@ -191,7 +180,7 @@ fn force_push_scratch_passes_its_cases() {
 
 #[test]
 fn force_push_scratch_accepts_a_force_push_to_a_scratch_branch() {
-    let server = server_with("force-push-scratch");
+    let server = Server::with_example("force-push-scratch");
     server.commit("draft");
     server.push(&["origin", "HEAD:refs/heads/scratch/ann"]).assert_ok();
     server.git(&["reset", "--quiet", "--hard", "HEAD~1"]);
@@ -202,7 +191,7 @@ fn force_push_scratch_accepts_a_force_push_to_a_scratch_branch() {
 
 #[test]
 fn force_push_scratch_vetoes_a_force_push_to_main() {
-    let server = server_with("force-push-scratch");
+    let server = Server::with_example("force-push-scratch");
     let old = server.commit("second");
     server.push(&["origin", "main"]).assert_ok();
     let before = server.server_refs();
@@ -228,7 +217,7 @@ fn no_force_push_passes_its_cases() {
 
 #[test]
 fn no_force_push_accepts_fast_forwards_and_deletions() {
-    let server = server_with("no-force-push");
+    let server = Server::with_example("no-force-push");
     server.commit("second");
     server.push(&["origin", "main", "main:refs/heads/topic"]).assert_ok();
     let id = server.commit("third");
@@ -240,7 +229,7 @@ fn no_force_push_accepts_fast_forwards_and_deletions() {
 
 #[test]
 fn no_force_push_vetoes_rewinding_a_branch_or_moving_a_tag() {
-    let server = server_with("no-force-push");
+    let server = Server::with_example("no-force-push");
     let old = server.commit("second");
     server.git(&["tag", "v1"]);
     server.push(&["origin", "main", "v1"]).assert_ok();
@@ -277,7 +266,7 @@ const GITEA_PUSHER: [(&str, &str); 2] = [("GITEA_PUSHER_NAME", "pusher"), ("GITE
 
 #[test]
 fn verify_committer_accepts_the_pushers_own_commits() {
-    let server = server_with("verify-committer");
+    let server = Server::with_example("verify-committer");
     server.commit("my work");
     let id = server.commit_with("bob's patch, applied by me", &[("GIT_AUTHOR_EMAIL", "bob@example.com")]);
     let pushed = server.push_with_env(&["origin", "main"], &GITEA_PUSHER).assert_ok();
@@ -287,7 +276,7 @@ fn verify_committer_accepts_the_pushers_own_commits() {
 
 #[test]
 fn verify_committer_vetoes_someone_elses_commit() {
-    let server = server_with("verify-committer");
+    let server = Server::with_example("verify-committer");
     let before = server.server_refs();
     let bad = server.commit_with("bob's work", &[("GIT_COMMITTER_EMAIL", "bob@example.com")]);
     let pushed = server.push_with_env(&["origin", "main"], &GITEA_PUSHER).assert_rejected();
@@ -298,7 +287,7 @@ fn verify_committer_vetoes_someone_elses_commit() {
 
 #[test]
 fn verify_committer_without_the_pushers_email_accepts_and_says_so() {
-    let server = server_with("verify-committer");
+    let server = Server::with_example("verify-committer");
     let id = server.commit_with("bob's work", &[("GIT_COMMITTER_EMAIL", "bob@example.com")]);
     let pushed = server.push_with_env(&["origin", "main"], &[("GITHUB_USER_LOGIN", "ann")]).assert_ok();
     assert_eq!(server.server_ref("refs/heads/main").as_deref(), Some(id.as_str()));

@@ -5,23 +5,11 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Server, assert_push_rule_passes_its_cases, example_policy};
-
-/// A server with only `policy` installed.
-fn server_with(policy: &str) -> Server {
-    let server = Server::new();
-    server.add_policy(policy, &example_policy(policy));
-    server
-}
-
-/// The short id git and hookrt show for a commit.
-fn short(id: &str) -> &str {
-    &id[..12]
-}
+use crate::support::{Server, assert_push_rule_passes_its_cases, example_policy, short};
 
 #[test]
 fn commit_message_requires_an_issue_and_rejects_fixups() {
-    let server = server_with("commit-message");
+    let server = Server::with_example("commit-message");
     let before = server.server_refs();
     let plain = server.commit("fix typo");
     let fixup = server.commit("fixup! Fix the parser (#1)");
@@ -83,7 +71,7 @@ fn branch_name_passes_its_cases() {
 
 #[test]
 fn author_email_names_the_address_that_does_not_match() {
-    let server = server_with("author-email");
+    let server = Server::with_example("author-email");
     let before = server.server_refs();
     let outside = server.commit_with("work from home", &[("GIT_AUTHOR_EMAIL", "ann@home.example.org")]);
     let rebased = server.commit_with("rebased at home", &[("GIT_COMMITTER_EMAIL", "ann@home.net")]);
@@ -111,7 +99,7 @@ fn author_email_passes_its_cases() {
 
 #[test]
 fn dco_signoff_requires_a_signed_off_by_trailer() {
-    let server = server_with("dco-signoff");
+    let server = Server::with_example("dco-signoff");
     let before = server.server_refs();
     let unsigned = server.commit("Add the parser");
     let pushed = server.push(&["origin", "main"]).assert_rejected();
@@ -134,7 +122,7 @@ fn dco_signoff_passes_its_cases() {
 
 #[test]
 fn deny_tag_deletion_keeps_tags_but_not_branches() {
-    let server = server_with("deny-tag-deletion");
+    let server = Server::with_example("deny-tag-deletion");
     server.git(&["tag", "-a", "-m", "release 1.0", "v1.0"]);
     server.push(&["origin", "v1.0", "main:refs/heads/scratch"]).assert_ok();
     let tag = server.server_ref("refs/tags/v1.0");
@@ -189,7 +177,7 @@ fn prohibited_files_passes_its_cases() {
 
 #[test]
 fn max_file_size_names_the_big_file_and_its_size() {
-    let server = server_with("max-file-size");
+    let server = Server::with_example("max-file-size");
     let before = server.server_refs();
     server.write_file("data/dump.bin", vec![b'x'; 6_000_000]);
     server.write_file("README", "small\n");
@@ -216,7 +204,7 @@ fn max_file_size_passes_its_cases() {
 
 #[test]
 fn signed_commits_rejects_unsigned_and_accepts_ssh_signed() {
-    let server = server_with("signed-commits");
+    let server = Server::with_example("signed-commits");
     let before = server.server_refs();
     let unsigned = server.commit("unsigned work");
     let pushed = server.push(&["origin", "main"]).assert_rejected();
@@ -253,7 +241,7 @@ impl Drop for GpgHome<'_> {
 
 #[test]
 fn signed_commits_accepts_gpg_signed() {
-    let server = server_with("signed-commits");
+    let server = Server::with_example("signed-commits");
     let home = server.root().join("gnupg");
     std::fs::create_dir(&home).expect("create GNUPGHOME");
     #[cfg(unix)]

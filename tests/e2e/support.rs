@@ -94,6 +94,11 @@ pub fn in_repo(path: &str) -> PathBuf {
     repo_root().join(path)
 }
 
+/// The short id git and hookrt show for a commit.
+pub fn short(id: &str) -> &str {
+    &id[..12]
+}
+
 /// What a `git push` printed and whether it succeeded.
 pub struct Pushed {
     pub ok: bool,
@@ -155,6 +160,22 @@ impl Server {
         server.push(&["origin", "main"]).assert_ok();
         let out = server.hookrt(&["install", server.bare.to_str().expect("utf-8 path")]);
         assert!(out.status.success(), "hookrt install failed: {}", String::from_utf8_lossy(&out.stderr));
+        server
+    }
+
+    /// A server with only the example policy `name` installed.
+    pub fn with_example(name: &str) -> Self {
+        let server = Server::new();
+        server.add_policy(name, &example_policy(name));
+        server
+    }
+
+    /// A server with only the probe test guest installed (it prints what
+    /// the contract shows it) and push options on.
+    pub fn with_probe() -> Self {
+        let server = Server::new();
+        server.add_policy("probe", &test_guest("probe"));
+        server.server_git(&["config", "receive.advertisePushOptions", "true"]);
         server
     }
 

@@ -6,7 +6,7 @@ use gix::ObjectId;
 use gix::revwalk::{Graph, graph};
 use gix_revision::merge_base::Flags;
 
-use super::odb::{Bounded, ReadError};
+use super::odb::Bounded;
 use super::{LookupError, Repo};
 use crate::push::{RefKind, RefUpdate};
 
@@ -32,8 +32,7 @@ impl Repo {
         let mut graph: Graph<'_, '_, graph::Commit<Flags>> = Graph::new(&odb, None);
         match gix_revision::merge_base(ancestor, &[descendant], &mut graph) {
             Ok(bases) => Ok(bases.is_some_and(|bases| bases.contains(&ancestor))),
-            Err(_) if deadline.is_some_and(|d| Instant::now() >= d) => Err(LookupError::Deadline),
-            Err(err) => Err(LookupError::Read(ReadError::Corrupt { id: descendant, message: err.to_string() })),
+            Err(err) => Err(LookupError::bounded(deadline, descendant, err)),
         }
     }
 

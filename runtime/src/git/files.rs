@@ -75,21 +75,16 @@ impl Repo {
         };
 
         let odb = Bounded { odb: &self.odb, deadline };
-        let failed = |err: &dyn std::fmt::Display| {
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                LookupError::Deadline
-            } else {
-                LookupError::Read(ReadError::Corrupt { id: commit, message: err.to_string() })
-            }
-        };
+        let failed = |err: gix::Error| LookupError::bounded(deadline, commit, err);
         let (mut old_buf, mut new_buf) = (Vec::new(), Vec::new());
         let old = match parent_tree {
-            Some(id) => odb.find_tree_iter(&id, &mut old_buf).map_err(|e| failed(&e))?,
+            Some(id) => odb.find_tree_iter(&id, &mut old_buf).map_err(failed)?,
             None => TreeRefIter::from_bytes(&[], hash),
         };
-        let new = odb.find_tree_iter(&tree, &mut new_buf).map_err(|e| failed(&e))?;
+        let new = odb.find_tree_iter(&tree, &mut new_buf).map_err(failed)?;
         let mut recorder = gix::diff::tree::Recorder::default();
-        gix::diff::tree(old, new, gix::diff::tree::State::default(), &odb, &mut recorder).map_err(|e| failed(&e))?;
+        gix::diff::tree(old, new, gix::diff::tree::State::default(), &odb, &mut recorder)
+            .map_err(|err| LookupError::bounded(deadline, commit, err))?;
 
         let mut changes = Vec::new();
         for record in recorder.records {
@@ -135,7 +130,7 @@ impl Repo {
                 change.size = self.odb.header(&id)?.1;
             }
             if matches!(change.kind, ChangeKind::Added | ChangeKind::Renamed) {
-                change.new_to_repository = !self.on_a_branch(change.path.as_ref())?;
+                change.new_to_repository = !self.on_a_branch(change.path.as_ref(), deadline)?;
             }
         }
         Ok(changes)
@@ -152,12 +147,18 @@ impl Repo {
     }
 
     /// The first `max` bytes of the blob at `path` in `commit`'s tree.
-    pub fn read_file(&self, commit: ObjectId, path: &str, max: usize) -> Result<Blob, LookupError> {
+    pub fn read_file(
+        &self,
+        commit: ObjectId,
+        path: &str,
+        max: usize,
+        deadline: Option<Instant>,
+    ) -> Result<Blob, LookupError> {
         let hash = self.odb.hash_kind();
         let mut buf = Vec::new();
         let data = self.object(commit, gix::object::Kind::Commit, &mut buf)?;
         let tree = CommitRefIter::from_bytes(data, hash).tree_id().map_err(|e| corrupt(commit, e))?;
-        match self.lookup(tree, path.as_bytes().as_bstr())? {
+        match self.lookup(tree, path.as_bytes().as_bstr(), deadline)? {
             Some(entry) if entry.mode.is_blob_or_symlink() => self.read_blob(entry.oid, max),
             Some(_) => Err(LookupError::Invalid(format!("{path} in {commit} is not a file"))),
             None => Err(LookupError::NotFound(format!("{path} in {commit}"))),
@@ -165,9 +166,9 @@ impl Repo {
     }
 
     /// Whether some branch's tip before the push has `path`.
-    fn on_a_branch(&self, path: &gix::bstr::BStr) -> Result<bool, LookupError> {
+    fn on_a_branch(&self, path: &gix::bstr::BStr, deadline: Option<Instant>) -> Result<bool, LookupError> {
         for tree in self.branch_trees() {
-            if self.lookup(*tree, path)?.is_some() {
+            if self.lookup(*tree, path, deadline)?.is_some() {
                 return Ok(true);
             }
         }
@@ -175,11 +176,17 @@ impl Repo {
     }
 
     /// The entry at `path` (`/`-separated) in `tree`.
-    fn lookup(&self, tree: ObjectId, path: &gix::bstr::BStr) -> Result<Option<gix::objs::tree::Entry>, LookupError> {
-        let odb = Bounded { odb: &self.odb, deadline: None };
+    fn lookup(
+        &self,
+        tree: ObjectId,
+        path: &gix::bstr::BStr,
+        deadline: Option<Instant>,
+    ) -> Result<Option<gix::objs::tree::Entry>, LookupError> {
+        let odb = Bounded { odb: &self.odb, deadline };
+        let failed = |err: gix::Error| LookupError::bounded(deadline, tree, err);
         let (mut root, mut buf) = (Vec::new(), Vec::new());
-        let root = odb.find_tree_iter(&tree, &mut root).map_err(|e| corrupt(tree, e))?;
-        root.lookup_entry(&odb, &mut buf, path.split_str("/")).map_err(|e| corrupt(tree, e))
+        let root = odb.find_tree_iter(&tree, &mut root).map_err(failed)?;
+        root.lookup_entry(&odb, &mut buf, path.split_str("/")).map_err(failed)
     }
 }
 

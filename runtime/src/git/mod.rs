@@ -50,6 +50,17 @@ pub enum LookupError {
     Deadline,
 }
 
+impl LookupError {
+    /// What a read through [`odb::Bounded`] failed with: the deadline, if it
+    /// has passed, else a problem with the object `id`.
+    fn bounded(deadline: Option<std::time::Instant>, id: ObjectId, err: impl std::fmt::Display) -> Self {
+        match deadline {
+            Some(d) if std::time::Instant::now() >= d => LookupError::Deadline,
+            _ => LookupError::Read(ReadError::Corrupt { id, message: err.to_string() }),
+        }
+    }
+}
+
 impl From<ReadError> for LookupError {
     fn from(err: ReadError) -> Self {
         match err {

@@ -40,7 +40,7 @@ impl files::Host for HostState {
             Ok(id) => id,
             Err(err) => return Ok(Err(err)),
         };
-        let blob = self.repo.read_file(commit, &path, self.read_cap(max_bytes));
+        let blob = self.repo.read_file(commit, &path, self.read_cap(max_bytes), Some(self.deadline));
         self.charge(blob)
     }
 }
