@@ -136,7 +136,12 @@ mod tests {
         let config = Config::parse(block).expect("the documented example parses");
         assert_eq!(
             config.policy["no-wip"].limits(),
-            Limits { fuel: 50_000_000, memory_bytes: 64 << 20, timeout: Duration::from_secs(2), ..Limits::default() }
+            Limits {
+                fuel: 50_000_000,
+                memory_bytes: 64 << 20,
+                timeout: Duration::from_secs(2),
+                blob_read_bytes: 256 << 10
+            }
         );
         assert_eq!(config.policy["protect-branches"].hook(), HookKind::Update);
     }
