@@ -1,7 +1,7 @@
 //! Changed paths and blob contents.
 
 use crate::bindings::hookrt::policy::files;
-use crate::{Blob, Change, ChangeKind, LookupError};
+use crate::{Blob, Change, ChangeKind, Commit, LookupError};
 
 /// Reads at most `max_bytes` of the blob `id` (the admin's per-read cap,
 /// 1 MiB by default, applies on top). `Blob::size` is always the full size.
@@ -24,6 +24,21 @@ impl Change {
     /// renamed, not deleted.
     pub fn exists_after(&self) -> bool {
         self.kind != ChangeKind::Deleted
+    }
+
+    /// For a change of a merge `commit` (changes are listed against the
+    /// first parent): whether one of the other parents already has this
+    /// content at this path, so the merge carries it over rather than
+    /// writes it. Always false for a commit with one parent.
+    pub fn from_other_parent(&self, commit: &Commit) -> Result<bool, LookupError> {
+        for parent in commit.parent_ids.iter().skip(1) {
+            match read_file(parent, &self.path, 0) {
+                Ok(blob) if Some(&blob.id) == self.new_id.as_ref() => return Ok(true),
+                Ok(_) | Err(LookupError::NotFound(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(false)
     }
 
     /// Whether the path is a regular file or symlink (not a submodule).

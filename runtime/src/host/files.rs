@@ -14,11 +14,7 @@ type LookupResult<T> = wasmtime::Result<Result<T, LookupError>>;
 
 impl files::Host for HostState {
     fn changes(&mut self, commit: String) -> LookupResult<Vec<Change>> {
-        let commit = match object_id(&commit) {
-            Ok(id) => id,
-            Err(err) => return Ok(Err(err)),
-        };
-        let changes = self.repo.changes(commit, Some(self.deadline));
+        let changes = object_id(&commit).and_then(|id| self.repo.changes(id, Some(self.deadline)));
         if let Ok(changes) = &changes {
             self.work.changes += changes.len() as u64;
             self.fuel_debt += changes.len() as u64 * FUEL_PER_CHANGE;
@@ -27,20 +23,14 @@ impl files::Host for HostState {
     }
 
     fn read_blob(&mut self, id: String, max_bytes: u64) -> LookupResult<Blob> {
-        let id = match object_id(&id) {
-            Ok(id) => id,
-            Err(err) => return Ok(Err(err)),
-        };
-        let blob = self.repo.read_blob(id, self.read_cap(max_bytes));
+        let cap = self.read_cap(max_bytes);
+        let blob = object_id(&id).and_then(|id| self.repo.read_blob(id, cap));
         self.charge(blob)
     }
 
     fn read_file(&mut self, commit: String, path: String, max_bytes: u64) -> LookupResult<Blob> {
-        let commit = match object_id(&commit) {
-            Ok(id) => id,
-            Err(err) => return Ok(Err(err)),
-        };
-        let blob = self.repo.read_file(commit, &path, self.read_cap(max_bytes), Some(self.deadline));
+        let cap = self.read_cap(max_bytes);
+        let blob = object_id(&commit).and_then(|id| self.repo.read_file(id, &path, cap, Some(self.deadline)));
         self.charge(blob)
     }
 }

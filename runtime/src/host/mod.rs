@@ -71,9 +71,9 @@ impl bindings::types::Host for HostState {}
 pub struct DeadlineInHostCall;
 
 /// Parses an object id a policy passed.
-fn object_id(hex: &str) -> Result<ObjectId, bindings::types::LookupError> {
+fn object_id(hex: &str) -> Result<ObjectId, git::LookupError> {
     ObjectId::from_hex(hex.as_bytes())
-        .map_err(|_| bindings::types::LookupError::Invalid(format!("{hex:?} is not a full hex object id")))
+        .map_err(|_| git::LookupError::Invalid(format!("{hex:?} is not a full hex object id")))
 }
 
 /// A lookup's outcome for the guest: a deadline traps (as in a walk), the

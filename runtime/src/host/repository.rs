@@ -8,12 +8,11 @@ type LookupResult<T> = wasmtime::Result<Result<T, LookupError>>;
 
 impl repository::Host for HostState {
     fn is_ancestor(&mut self, ancestor: String, descendant: String) -> LookupResult<bool> {
-        let (ancestor, descendant) = match (object_id(&ancestor), object_id(&descendant)) {
-            (Ok(a), Ok(d)) => (a, d),
-            (Err(err), _) | (_, Err(err)) => return Ok(Err(err)),
-        };
-        self.work.ancestry += 1;
-        lookup_result(self.repo.is_ancestor(ancestor, descendant, Some(self.deadline)))
+        let answer = object_id(&ancestor).and_then(|a| Ok((a, object_id(&descendant)?))).and_then(|(a, d)| {
+            self.work.ancestry += 1;
+            self.repo.is_ancestor(a, d, Some(self.deadline))
+        });
+        lookup_result(answer)
     }
 
     fn is_force_push(&mut self, ref_name: String) -> LookupResult<bool> {

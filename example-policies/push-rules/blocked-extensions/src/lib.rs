@@ -14,7 +14,7 @@
 //! skipped merges entirely; this still catches an archive added while
 //! resolving a merge.
 
-use hookrt_guest::{Change, Commit, Filter, LookupError, Push, RefKind, RefUpdate, Verdict, Veto, read_file};
+use hookrt_guest::{Commit, Filter, LookupError, Push, RefKind, RefUpdate, Verdict, Veto};
 
 // Until policies get settings (issue 6), the parameters are constants here.
 /// Blocked endings of a file name, compared without regard to case.
@@ -27,25 +27,12 @@ fn is_blocked(file_name: &str) -> bool {
     BLOCKED_EXTENSIONS.iter().any(|ext| name.ends_with(ext))
 }
 
-/// Whether a merge's change only carries over content one of the other
-/// parents already has at that path.
-fn from_other_parent(commit: &Commit, change: &Change) -> Result<bool, LookupError> {
-    for parent in commit.parent_ids.iter().skip(1) {
-        match read_file(parent, &change.path, 0) {
-            Ok(blob) if Some(&blob.id) == change.new_id.as_ref() => return Ok(true),
-            Ok(_) | Err(LookupError::NotFound(_)) => {}
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(false)
-}
-
 /// The blocked paths `commit` adds, modifies or renames.
 fn blocked_paths(commit: &Commit) -> Result<Vec<String>, LookupError> {
     let mut paths = Vec::new();
     for change in commit.changes()? {
         if change.exists_after() && change.is_blob() && is_blocked(change.file_name()) {
-            if commit.is_merge && from_other_parent(commit, &change)? {
+            if commit.is_merge && change.from_other_parent(commit)? {
                 continue;
             }
             paths.push(change.path);

@@ -25,8 +25,7 @@
 use std::collections::HashSet;
 
 use hookrt_guest::{
-    Change, ChangeKind, Commit, Filter, LookupError, Push, RefKind, RefUpdate, Verdict, Veto, read_blob, read_file,
-    warn,
+    Change, ChangeKind, Commit, Filter, LookupError, Push, RefKind, RefUpdate, Verdict, Veto, read_blob, warn,
 };
 
 // Until policies get settings (issue 6), the parameters are constants here.
@@ -82,24 +81,11 @@ struct Finding {
     what: String,
 }
 
-/// Whether a merge's change only carries over content one of the other
-/// parents already has at that path.
-fn from_other_parent(commit: &Commit, change: &Change) -> Result<bool, LookupError> {
-    for parent in commit.parent_ids.iter().skip(1) {
-        match read_file(parent, &change.path, 0) {
-            Ok(blob) if Some(&blob.id) == change.new_id.as_ref() => return Ok(true),
-            Ok(_) | Err(LookupError::NotFound(_)) => {}
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(false)
-}
-
 /// The secrets on the lines `change` adds. Warns when the file is too big
 /// to scan whole.
 fn scan(update: &RefUpdate, commit: &Commit, change: &Change) -> Result<Vec<Finding>, LookupError> {
     let Some(new_id) = change.new_id.as_deref() else { return Ok(Vec::new()) };
-    if change.old_id.as_deref() == Some(new_id) || (commit.is_merge && from_other_parent(commit, change)?) {
+    if change.old_id.as_deref() == Some(new_id) || (commit.is_merge && change.from_other_parent(commit)?) {
         return Ok(Vec::new());
     }
     let new = read_blob(new_id, MAX_SCAN_BYTES)?;
