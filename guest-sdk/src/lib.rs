@@ -21,10 +21,11 @@
 //! ```
 //!
 //! Build it as a `cdylib` for `wasm32-wasip2`; the result is a component for
-//! the `policy` world of `hookrt:policy@0.1.0`, ready for a policy directory.
+//! the `validated-policy` world of `hookrt:policy@0.1.0`, ready for a policy directory.
 
 mod commits;
 mod files;
+pub mod settings;
 
 #[doc(hidden)]
 // The generated export glue takes the push record flattened into one
@@ -33,7 +34,7 @@ mod files;
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../wit/policy@0.1.0",
-        world: "policy",
+        world: "validated-policy",
         pub_export_macro: true,
         export_macro_name: "__export_policy",
         default_bindings_module: "::hookrt_guest::bindings",
@@ -44,7 +45,7 @@ pub use bindings::hookrt::policy::commits::{Filter, WalkError};
 pub use bindings::hookrt::policy::repository::{is_ancestor, ref_target};
 pub use bindings::hookrt::policy::types::{
     Blob, Change, ChangeKind, Commit, Hook, LookupError, ObjectFormat, PullRequest, Push, PushCertificate, PushContext,
-    Pusher, RefClass, RefKind, RefUpdate, Signature, Trailer, Verdict, Veto, Warning,
+    Pusher, RefClass, RefKind, RefUpdate, SettingError, SettingValue, Signature, Trailer, Verdict, Veto, Warning,
 };
 pub use commits::Commits;
 pub use files::{read_blob, read_file};
@@ -137,19 +138,54 @@ impl Verdict {
     }
 }
 
-/// Registers `fn(&Push) -> Verdict` as the policy's `check` export.
+/// Registers the policy's exports.
+///
+/// * `policy!(check)`: `fn check(push: &Push) -> Verdict`, for a policy with
+///   no settings (any key the admin sets is reported as unknown).
+/// * `policy!(check, Settings)`: `fn check(push: &Push, settings: &Settings)
+///   -> Verdict`, where `Settings` implements [`settings::FromSettings`].
+///   `hookrt check` shows the admin every error it returns, with the file
+///   and line; hookrt runs it again before each `check` and fails the policy
+///   closed on errors, so `check` only ever sees good settings.
 #[macro_export]
 macro_rules! policy {
     ($check:path) => {
+        fn __hookrt_check_without_settings(push: &$crate::Push, _: &()) -> $crate::Verdict {
+            $check(push)
+        }
+        $crate::policy!(__hookrt_check_without_settings, ());
+    };
+    ($check:path, $settings:ty) => {
         #[doc(hidden)]
         struct __HookrtPolicy;
 
         impl $crate::bindings::Guest for __HookrtPolicy {
             fn check(push: $crate::Push) -> $crate::Verdict {
-                $check(&push)
+                match <$settings as $crate::settings::FromSettings>::from_settings() {
+                    Ok(settings) => $check(&push, &settings),
+                    Err(errors) => $crate::settings_rejected(&push, &errors),
+                }
+            }
+
+            fn validate_settings() -> Vec<$crate::SettingError> {
+                <$settings as $crate::settings::FromSettings>::from_settings().err().unwrap_or_default()
             }
         }
 
         $crate::bindings::__export_policy!(__HookrtPolicy with_types_in $crate::bindings);
     };
+}
+
+/// The verdict when `check` is called with settings its validator refuses
+/// (hookrt never does: it validates first).
+#[doc(hidden)]
+pub fn settings_rejected(push: &Push, errors: &[SettingError]) -> Verdict {
+    let detail: Vec<String> =
+        errors.iter().map(|e| format!("{}: {}", e.key.as_deref().unwrap_or("settings"), e.message)).collect();
+    Verdict::Reject(
+        push.updates()
+            .iter()
+            .map(|u| Veto::on_ref(u, "the policy's settings are invalid", detail.join("\n")))
+            .collect(),
+    )
 }

@@ -1,12 +1,15 @@
-//! One hook run, end to end: discover the policies for this hook, open the
-//! repository, run each policy in its own sandbox, collect the verdicts.
+//! One hook run, end to end: load the policy set, pick the policies for
+//! this hook, pusher and refs, run each in its own sandbox within the push's
+//! time budget, collect the verdicts, and record the decision.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
+use crate::audit;
 use crate::git::{self, Repo};
-use crate::policy::{self, DiscoverError};
+use crate::policy::{ConfigError, Mode, PolicySet, PolicySpec, Scopes};
 use crate::push::Push;
-use crate::report::Report;
+use crate::report::{PolicyEntry, Report, Skip, Status};
 use crate::sandbox::{EngineError, Failure, PolicyRun, Sandbox};
 
 /// Everything a hook run needs; the `hookrt` binary fills it from git's
@@ -16,8 +19,9 @@ use crate::sandbox::{EngineError, Failure, PolicyRun, Sandbox};
 pub struct HookRequest {
     /// The hook, the repository and what git said about the push.
     pub push: Push,
-    /// Where the `*.wasm` policies (and `hookrt.toml`) are.
-    pub policy_dir: PathBuf,
+    /// Where the policies and `hookrt.toml`s are: the server's directory and
+    /// the repository's.
+    pub scopes: Scopes,
     /// Where compiled code is cached; `None` compiles every time.
     pub cache_dir: Option<PathBuf>,
     /// Where objects are read from, quarantine first; see
@@ -30,31 +34,108 @@ pub struct HookRequest {
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
     #[error(transparent)]
-    Policies(#[from] DiscoverError),
+    Config(#[from] ConfigError),
     #[error(transparent)]
     Repository(#[from] git::OpenError),
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
 
-/// Runs every policy configured for `request.hook`, in name order. Each
-/// policy runs even when an earlier one vetoed, so the pusher learns every
-/// problem with the push at once.
+/// Runs every policy configured for `request.push.hook`, in the policy
+/// set's order, and appends the decision to the audit log. Each policy runs
+/// even when an earlier one vetoed, so the pusher learns every problem with
+/// the push at once.
 pub fn run_hook(request: &HookRequest) -> Result<Report, HookError> {
+    let started = Instant::now();
     let push = &request.push;
-    let specs: Vec<_> =
-        policy::discover(&request.policy_dir)?.into_iter().filter(|spec| spec.hook == push.hook).collect();
-    if specs.is_empty() || push.updates.is_empty() {
-        return Ok(Report::new(push.hook, Vec::new(), None));
+    let set = match PolicySet::load(&request.scopes) {
+        Ok(set) => set,
+        Err(err) => {
+            // The configuration is what says where the log goes; without it,
+            // the default place still hears about the rejection.
+            let log = audit::AuditLog::for_repository(&push.git_dir, &Default::default());
+            if let Some(Err(e)) = log.map(|log| log.append(&audit::Record::error(push, &err.to_string()))) {
+                tracing::warn!("{e}");
+            }
+            return Err(err.into());
+        }
+    };
+    let mut report = evaluate(request, &set, started)?;
+    // A hook with no policy configured decides nothing: git runs all three
+    // hooks for every push, and only those with policies leave a record.
+    let decided = !report.entries.is_empty() || !report.notices.is_empty();
+    if let Some(log) = audit::AuditLog::for_repository(&push.git_dir, &set.audit).filter(|_| decided)
+        && let Err(err) = log.append(&audit::Record::decision(push, &set, &report, started.elapsed()))
+    {
+        report.audit_error = Some(err.to_string());
     }
-    let repo = Repo::open(&push.git_dir, &request.object_dirs, push.hook, &push.updates)?;
-    let sandbox = Sandbox::new(request.cache_dir.as_deref())?;
-    let runs = specs
-        .iter()
-        .map(|spec| match sandbox.load(&spec.name, &spec.path) {
-            Ok(module) => sandbox.run(&module, push, repo.clone(), spec.limits),
-            Err(err) => PolicyRun::failed(&spec.name, Failure::Load(err.to_string())),
-        })
-        .collect();
-    Ok(Report::new(push.hook, runs, Some(repo)))
+    Ok(report)
+}
+
+fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<Report, HookError> {
+    let push = &request.push;
+    let mut entries = Vec::new();
+    let mut to_run = Vec::new();
+    for spec in set.policies.iter().filter(|spec| spec.hook == push.hook) {
+        let updates: Vec<_> = push.updates.iter().filter(|u| spec.refs.matches(&u.name)).cloned().collect();
+        let pusher = push.pusher.as_ref().map(|p| p.name.as_str());
+        let skip = if spec.mode == Mode::Disabled {
+            Some(Skip::Disabled)
+        } else if let Some(name) = pusher.filter(|name| spec.bypass.iter().any(|b| b == name)) {
+            Some(Skip::Bypassed(name.to_owned()))
+        } else if updates.is_empty() {
+            Some(Skip::NoMatchingRefs)
+        } else {
+            None
+        };
+        match skip {
+            Some(skip) => entries.push((entries.len() + to_run.len(), PolicyEntry::new(spec, Status::Skipped(skip)))),
+            None => to_run.push((entries.len() + to_run.len(), spec, updates)),
+        }
+    }
+    let mut report = Report::new(push.hook, Vec::new(), None);
+    report.notices = set.notices.clone();
+    if !to_run.is_empty() {
+        let repo = Repo::open(&push.git_dir, &request.object_dirs, push.hook, &push.updates)?;
+        let sandbox = Sandbox::new(request.cache_dir.as_deref())?;
+        let deadline = started + set.budget;
+        for (position, spec, updates) in to_run {
+            let push = Push { updates, ..push.clone() };
+            let run = run_within_budget(&sandbox, spec, &push, &repo, deadline, set);
+            entries.push((position, PolicyEntry::new(spec, Status::Ran(run))));
+        }
+        report.repo = Some(repo);
+    }
+    entries.sort_by_key(|(position, _)| *position);
+    report.entries = entries.into_iter().map(|(_, entry)| entry).collect();
+    Ok(report)
+}
+
+/// Runs one policy with its own timeout cut to what is left of the push's
+/// budget; a policy stopped by the budget (or never started because it was
+/// spent) fails with the budget as its cause.
+fn run_within_budget(
+    sandbox: &Sandbox,
+    spec: &PolicySpec,
+    push: &Push,
+    repo: &Repo,
+    deadline: Instant,
+    set: &PolicySet,
+) -> PolicyRun {
+    let budget = Failure::Budget { budget: set.budget };
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return PolicyRun::failed(&spec.name, budget);
+    }
+    let mut limits = spec.limits;
+    let cut = left < limits.timeout;
+    limits.timeout = limits.timeout.min(left);
+    let mut run = match sandbox.load(&spec.name, &spec.path) {
+        Ok(module) => sandbox.run(&module, push, repo.clone(), limits, &spec.settings),
+        Err(err) => PolicyRun::failed(&spec.name, Failure::Load(err.to_string())),
+    };
+    if cut && matches!(run.outcome, Err(Failure::Deadline { .. })) {
+        run.outcome = Err(budget);
+    }
+    run
 }

@@ -9,10 +9,11 @@
 //!
 //! The data flows one way, and the modules follow it:
 //! [`push`] and [`pusher`] (what git and the layer in front of it say) →
-//! [`policy`] (which modules, which limits) →
+//! [`policy`] (which modules, from which scope, with which limits, mode
+//! and settings) →
 //! [`sandbox`] (wasmtime) ↔ the host interfaces over [`git`] →
-//! [`verdict`] → [`report`] (what the pusher sees). [`hook`] drives one
-//! run end to end; [`install`] wires a repository to the binary.
+//! [`verdict`] → [`report`] (what the pusher sees) and [`audit`] (what the
+//! admin keeps). [`hook`] drives one run end to end; [`install`] wires a repository to the binary.
 //!
 //! # Embedding
 //!
@@ -22,6 +23,7 @@
 //!
 //! ```no_run
 //! use hookrt::push::{Push, parse_ref_updates};
+//! use hookrt::policy::{DEFAULT_GLOBAL_DIR, Scopes};
 //! use hookrt::{HookKind, HookRequest, PushContext, Pusher, git, run_hook};
 //! use std::path::PathBuf;
 //!
@@ -30,7 +32,11 @@
 //! let stdin = b"0000000000000000000000000000000000000000 \
 //!               1111111111111111111111111111111111111111 refs/heads/main\n";
 //! let request = HookRequest {
-//!     policy_dir: git_dir.join("hookrt/policies"),
+//!     scopes: Scopes {
+//!         global: Some(PathBuf::from(DEFAULT_GLOBAL_DIR)),
+//!         global_required: false,
+//!         repository: git_dir.join("hookrt/policies"),
+//!     },
 //!     cache_dir: Some(PathBuf::from("/var/cache/hookrt")),
 //!     // Inside git's pre-receive, this picks up the quarantine directory.
 //!     object_dirs: git::object_dirs(&git_dir, |k| std::env::var_os(k)),
@@ -52,6 +58,7 @@
 //! # }
 //! ```
 
+pub mod audit;
 pub mod git;
 pub mod hook;
 mod host;
@@ -67,6 +74,6 @@ pub mod verdict;
 pub use hook::{HookError, HookRequest, run_hook};
 pub use push::{HookKind, RefUpdate};
 pub use pusher::{PushContext, Pusher};
-pub use report::Report;
+pub use report::{PolicyEntry, Report};
 pub use sandbox::{Failure, Limits, PolicyRun, Sandbox};
 pub use verdict::{Verdict, Veto};

@@ -9,7 +9,7 @@
 //! never the whole environment.
 
 /// The person or account behind the push.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pusher {
     /// The login or account name.

@@ -12,6 +12,7 @@ use std::fmt::Write;
 use gix::ObjectId;
 
 use crate::git::Repo;
+use crate::policy::{Mode, OnFailure, PolicySpec, Scope};
 use crate::push::HookKind;
 use crate::sandbox::{Failure, PolicyRun};
 use crate::verdict::{Verdict, Veto};
@@ -19,23 +20,106 @@ use crate::verdict::{Verdict, Veto};
 /// How many hex digits of a commit id are shown.
 const SHORT_ID: usize = 12;
 
-/// The verdicts of every policy that ran in one hook.
+/// The verdicts of every policy of one hook run, and why any did not run.
 pub struct Report {
     pub hook: HookKind,
-    pub runs: Vec<PolicyRun>,
+    /// Every policy of this hook, in the order they ran.
+    pub entries: Vec<PolicyEntry>,
+    /// Refused configuration overrides, shown as warnings.
+    pub notices: Vec<String>,
+    /// Why the audit log could not be written, if it could not.
+    pub audit_error: Option<String>,
     /// For looking up the subjects of vetoed commits.
-    repo: Option<Repo>,
+    pub(crate) repo: Option<Repo>,
+}
+
+/// One policy's part in a hook run.
+#[derive(Debug)]
+pub struct PolicyEntry {
+    pub name: String,
+    /// `None` for a policy run on its own (`hookrt test`).
+    pub scope: Option<Scope>,
+    pub mode: Mode,
+    pub on_failure: OnFailure,
+    pub status: Status,
+}
+
+/// Whether a policy ran.
+#[derive(Debug)]
+pub enum Status {
+    Ran(PolicyRun),
+    Skipped(Skip),
+}
+
+/// Why a policy did not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// `mode = "disabled"`.
+    Disabled,
+    /// None of the pushed refs matches its `refs` / `exclude_refs`.
+    NoMatchingRefs,
+    /// The pusher (this login) is in its `bypass` list.
+    Bypassed(String),
+}
+
+impl PolicyEntry {
+    pub(crate) fn new(spec: &PolicySpec, status: Status) -> Self {
+        PolicyEntry {
+            name: spec.name.clone(),
+            scope: Some(spec.scope),
+            mode: spec.mode,
+            on_failure: spec.on_failure,
+            status,
+        }
+    }
+
+    /// A policy run on its own, enforced.
+    pub(crate) fn alone(run: PolicyRun) -> Self {
+        PolicyEntry {
+            name: run.policy.clone(),
+            scope: None,
+            mode: Mode::Enforce,
+            on_failure: OnFailure::Reject,
+            status: Status::Ran(run),
+        }
+    }
+
+    /// The run, if the policy ran.
+    pub fn run(&self) -> Option<&PolicyRun> {
+        match &self.status {
+            Status::Ran(run) => Some(run),
+            Status::Skipped(_) => None,
+        }
+    }
+
+    /// Whether this policy stops the push: it is enforced and vetoed, or
+    /// failed without `on_failure = "allow"`.
+    pub fn blocks(&self) -> bool {
+        let Some(run) = self.run() else { return false };
+        self.mode == Mode::Enforce
+            && match &run.outcome {
+                Ok(Verdict::Accept) => false,
+                Ok(Verdict::Reject(_)) => true,
+                Err(_) => self.on_failure == OnFailure::Reject,
+            }
+    }
 }
 
 impl Report {
-    pub(crate) fn new(hook: HookKind, runs: Vec<PolicyRun>, repo: Option<Repo>) -> Self {
-        Report { hook, runs, repo }
+    pub(crate) fn new(hook: HookKind, entries: Vec<PolicyEntry>, repo: Option<Repo>) -> Self {
+        Report { hook, entries, notices: Vec::new(), audit_error: None, repo }
     }
 
-    /// Whether git may move the refs: no policy vetoed or failed, or the
-    /// hook runs after the fact (post-receive) and cannot stop anything.
+    /// The runs of the policies that ran.
+    pub fn runs(&self) -> impl Iterator<Item = &PolicyRun> {
+        self.entries.iter().filter_map(PolicyEntry::run)
+    }
+
+    /// Whether git may move the refs: no enforced policy vetoed or failed,
+    /// or the hook runs after the fact (post-receive) and cannot stop
+    /// anything.
     pub fn accepted(&self) -> bool {
-        !self.hook.can_reject() || self.runs.iter().all(|run| matches!(run.outcome, Ok(Verdict::Accept)))
+        !self.hook.can_reject() || !self.entries.iter().any(PolicyEntry::blocks)
     }
 
     /// The text for the pusher; empty when there is nothing to say.
@@ -47,45 +131,73 @@ impl Report {
     fn render_raw(&self) -> String {
         let mut out = String::new();
         let warn = if self.hook.can_reject() { "" } else { "warning: " };
-        let mut vetoes = 0;
-        let mut failed = 0;
-        for run in &self.runs {
+        for notice in &self.notices {
+            let _ = writeln!(out, "hookrt: warning: {notice}");
+        }
+        let (mut vetoes, mut failed, mut evaluated) = (0, 0, 0);
+        for entry in &self.entries {
+            let policy = &entry.name;
+            let run = match &entry.status {
+                Status::Ran(run) => run,
+                Status::Skipped(Skip::Bypassed(pusher)) => {
+                    let _ = writeln!(out, "hookrt: policy {policy} skipped: pusher {pusher} is exempt (bypass)");
+                    continue;
+                }
+                Status::Skipped(_) => continue,
+            };
             for line in &run.output {
-                let _ = writeln!(out, "[{}] {line}", run.policy);
+                let _ = writeln!(out, "[{policy}] {line}");
             }
             if run.output_truncated {
-                let _ =
-                    writeln!(out, "[{}] (further output dropped: the policy wrote more than hookrt shows)", run.policy);
+                let _ = writeln!(out, "[{policy}] (further output dropped: the policy wrote more than hookrt shows)");
             }
             for warning in &run.warnings {
-                self.render_veto(&mut out, &format!("hookrt: warning: policy {} warns about", run.policy), warning);
+                self.render_veto(&mut out, &format!("hookrt: warning: policy {policy} warns about"), warning);
             }
             if run.warnings_dropped > 0 {
-                let _ = writeln!(out, "[{}] ({} further warnings not shown)", run.policy, run.warnings_dropped);
+                let _ = writeln!(out, "[{policy}] ({} further warnings not shown)", run.warnings_dropped);
             }
+            let evaluate = entry.mode == Mode::Evaluate;
             match &run.outcome {
                 Ok(Verdict::Accept) => {}
+                Ok(Verdict::Reject(list)) if evaluate => {
+                    evaluated += list.len().max(1);
+                    for veto in list {
+                        self.render_veto(
+                            &mut out,
+                            &format!("hookrt: evaluate: policy {policy} would have vetoed"),
+                            veto,
+                        );
+                    }
+                    if list.is_empty() {
+                        let _ = writeln!(out, "hookrt: evaluate: policy {policy} would have rejected the push");
+                    }
+                }
                 Ok(Verdict::Reject(list)) if list.is_empty() => {
                     vetoes += 1;
-                    let _ =
-                        writeln!(out, "hookrt: {warn}policy {} rejected the push without giving a reason", run.policy);
+                    let _ = writeln!(out, "hookrt: {warn}policy {policy} rejected the push without giving a reason");
                 }
                 Ok(Verdict::Reject(list)) => {
                     vetoes += list.len();
                     for veto in list {
-                        self.render_veto(&mut out, &format!("hookrt: {warn}policy {} vetoed", run.policy), veto);
+                        self.render_veto(&mut out, &format!("hookrt: {warn}policy {policy} vetoed"), veto);
                     }
                 }
                 Err(failure) => {
-                    failed += 1;
-                    let _ = writeln!(out, "hookrt: {warn}policy {}: {failure}", run.policy);
-                    if let Failure::Trap { printed: Some(printed), .. } = failure {
-                        let _ = writeln!(out, "  the policy printed:");
-                        for line in printed.lines() {
-                            let _ = writeln!(out, "  | {line}");
-                        }
+                    let heading = if evaluate {
+                        evaluated += 1;
+                        "hookrt: evaluate: ".to_owned()
+                    } else if entry.on_failure == OnFailure::Allow {
+                        "hookrt: warning: ".to_owned()
+                    } else {
+                        failed += 1;
+                        format!("hookrt: {warn}")
+                    };
+                    let _ = writeln!(out, "{heading}policy {policy}: {failure}");
+                    render_failure_detail(&mut out, failure);
+                    if entry.on_failure == OnFailure::Allow && !evaluate {
+                        let _ = writeln!(out, "  The push goes on: this policy is set to `on_failure = \"allow\"`.");
                     }
-                    let _ = writeln!(out, "  {}", failure.advice());
                 }
             }
         }
@@ -107,6 +219,17 @@ impl Report {
                 reasons.push(failures);
             }
             let _ = writeln!(out, "hookrt: {verdict}: {}", reasons.join(", "));
+        }
+        if evaluated > 0 {
+            let _ = writeln!(
+                out,
+                "hookrt: evaluate mode: {evaluated} finding{} above not enforced; nothing was rejected because of {}",
+                if evaluated == 1 { "" } else { "s" },
+                if evaluated == 1 { "it" } else { "them" }
+            );
+        }
+        if let Some(err) = &self.audit_error {
+            let _ = writeln!(out, "hookrt: note: {err}");
         }
         out
     }
@@ -138,6 +261,26 @@ impl Report {
         let commit = self.repo.as_ref()?.commit(id).ok()?;
         Some(commit.subject().chars().take(72).collect())
     }
+}
+
+/// What a failure carries beyond its one line: what the policy printed, the
+/// settings problems, and the advice.
+fn render_failure_detail(out: &mut String, failure: &Failure) {
+    match failure {
+        Failure::Trap { printed: Some(printed), .. } => {
+            let _ = writeln!(out, "  the policy printed:");
+            for line in printed.lines() {
+                let _ = writeln!(out, "  | {line}");
+            }
+        }
+        Failure::Settings(problems) => {
+            for problem in problems {
+                let _ = writeln!(out, "  {problem}");
+            }
+        }
+        _ => {}
+    }
+    let _ = writeln!(out, "  {}", failure.advice());
 }
 
 /// `text` with every control character but newline and tab replaced by

@@ -80,8 +80,13 @@ fn malformed_config_rejects_naming_the_file_and_key() {
     server.write_config("[policy.no-wip]\nfule = 5\n");
     server.commit("anything");
     let pushed = server.push(&["origin", "main"]).assert_rejected();
-    assert!(pushed.stderr.contains("hookrt.toml is not a valid hookrt configuration"), "{}", pushed.stderr);
-    assert!(pushed.stderr.contains("fule"), "{}", pushed.stderr);
+    // The file, the line and column, the key, and what may be written.
+    assert!(
+        pushed.stderr.contains("hookrt/policies/hookrt.toml:2:1: unknown field `fule`, expected one of"),
+        "{}",
+        pushed.stderr
+    );
+    assert!(pushed.stderr.contains("`fuel`"), "{}", pushed.stderr);
 }
 
 /// Pushes with the module `wasm` as the only policy and returns the line

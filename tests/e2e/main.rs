@@ -4,6 +4,7 @@
 mod support;
 
 mod big_push;
+mod config;
 mod contract;
 mod files;
 mod languages;

@@ -45,9 +45,19 @@ pub fn hookrt(args: &[&str]) -> Output {
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("HOOKRT_CACHE_DIR", shared_cache())
+        // Never the machine's /etc/hookrt: tests that want a server-wide
+        // scope name their own.
+        .env("HOOKRT_GLOBAL_DIR", empty_global_dir())
         .env_remove("GIT_DIR")
         .output()
         .expect("run hookrt")
+}
+
+/// An empty server-wide policy directory, shared by tests that have none.
+fn empty_global_dir() -> PathBuf {
+    let dir = repo_root().join("target").join("e2e-empty-global");
+    std::fs::create_dir_all(&dir).expect("create the empty global dir");
+    dir
 }
 
 /// Runs a fixture script from tests/fixtures.
@@ -134,6 +144,8 @@ impl Server {
         let root = tempfile::tempdir().expect("temp dir");
         let home = root.path().join("home");
         std::fs::create_dir_all(&home).expect("home");
+        let global = root.path().join("global");
+        std::fs::create_dir_all(&global).expect("global policy dir");
         let server = Server {
             bare: root.path().join("server.git"),
             work: root.path().join("work"),
@@ -142,6 +154,9 @@ impl Server {
                 ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
                 ("GIT_CONFIG_GLOBAL".into(), home.join("gitconfig").display().to_string()),
                 ("HOOKRT_CACHE_DIR".into(), shared_cache().display().to_string()),
+                // The server-wide scope of this server only (empty unless a
+                // test puts policies there).
+                ("HOOKRT_GLOBAL_DIR".into(), global.display().to_string()),
             ],
             root,
             dates: std::cell::Cell::new(1_700_000_000),
@@ -194,6 +209,26 @@ impl Server {
 
     pub fn write_config(&self, toml: &str) {
         std::fs::write(self.policy_dir().join("hookrt.toml"), toml).expect("write hookrt.toml");
+    }
+
+    /// The server-wide directory (`HOOKRT_GLOBAL_DIR`) of this server.
+    pub fn global_dir(&self) -> PathBuf {
+        self.root().join("global")
+    }
+
+    /// Puts `wasm` into the server-wide directory as `<name>.wasm`.
+    pub fn add_global_policy(&self, name: &str, wasm: &Path) {
+        std::fs::copy(wasm, self.global_dir().join(format!("{name}.wasm"))).expect("copy policy");
+    }
+
+    pub fn write_global_config(&self, toml: &str) {
+        std::fs::write(self.global_dir().join("hookrt.toml"), toml).expect("write the global hookrt.toml");
+    }
+
+    /// The audit log's records (`<GIT_DIR>/hookrt/audit.log`), parsed.
+    pub fn audit_records(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self.bare.join("hookrt").join("audit.log")).unwrap_or_default();
+        text.lines().map(|l| serde_json::from_str(l).expect("each audit line is JSON")).collect()
     }
 
     pub fn command(&self, program: &str, dir: &Path) -> Command {

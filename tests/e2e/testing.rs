@@ -183,14 +183,18 @@ fn check_reports_each_installed_policy() {
     let bare = path(&server.bare);
     let out = hookrt(&["check", bare]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("ok     no-wip (pre-receive, fuel 5000000000, 256 MiB, 5000 ms)"), "{}", text(&out));
+    assert!(
+        text(&out).contains("ok     no-wip (repository, pre-receive, enforce, fuel 5000000000, 256 MiB, 5000 ms"),
+        "{}",
+        text(&out)
+    );
 
     server.add_policy("spin", &test_guest("spin"));
     std::fs::write(server.policy_dir().join("broken.wasm"), b"\0asm\x0d\0\x01\0garbage").expect("write");
     let out = hookrt(&["check", bare]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("error  broken: it is not a valid component"), "{}", text(&out));
-    assert!(text(&out).contains("3 policies in"), "{}", text(&out));
+    assert!(text(&out).contains("broken.wasm: it is not a valid component"), "{}", text(&out));
+    assert!(text(&out).contains("3 policies for"), "{}", text(&out));
 
     server.write_config("[policy.no-wip]\nfuel = 0\n");
     let out = hookrt(&["check", bare]);

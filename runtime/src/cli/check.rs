@@ -3,10 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hookrt::{Sandbox, install, policy};
+use hookrt::policy::{PolicySet, Scope};
+use hookrt::{Sandbox, install};
 
-/// Load the installed configuration and compile every policy, reporting
-/// what is wrong with each. Exits non-zero if anything is.
+/// Load the configuration (the server's and the repository's), compile
+/// every policy and ask each policy's validator about its settings,
+/// reporting what is wrong with each, with file and line. Exits non-zero if
+/// anything is.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// The repository [default: the current directory].
@@ -14,40 +17,79 @@ pub struct CheckArgs {
     /// The policy directory [default: <GIT_DIR>/hookrt/policies].
     #[arg(long, value_name = "DIR")]
     policy_dir: Option<PathBuf>,
+    /// The server-wide policies and hookrt.toml [default: $HOOKRT_GLOBAL_DIR,
+    /// else /etc/hookrt if it exists].
+    #[arg(long, value_name = "DIR")]
+    global_dir: Option<PathBuf>,
 }
 
 impl CheckArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let git_dir = self.git_dir.unwrap_or_else(|| PathBuf::from("."));
         let dir = self.policy_dir.unwrap_or_else(|| install::default_policy_dir(&git_dir));
-        let specs = match policy::discover(&dir) {
-            Ok(specs) => specs,
+        let set = match PolicySet::load(&super::run::scopes(self.global_dir, dir.clone())) {
+            Ok(set) => set,
             Err(err) => {
                 outln!("error  {err}");
                 return Ok(ExitCode::FAILURE);
             }
         };
+        let mut broken = 0;
+        for notice in &set.notices {
+            broken += 1;
+            outln!("error  {notice}");
+        }
         let cache = super::run::default_cache_dir();
         let sandbox = Sandbox::new(cache.as_deref())?;
-        let mut broken = 0;
-        for spec in &specs {
-            match sandbox.load(&spec.name, &spec.path) {
-                Ok(_) => outln!(
-                    "ok     {} ({}, fuel {}, {} MiB, {} ms)",
-                    spec.name,
-                    spec.hook,
-                    spec.limits.fuel,
-                    spec.limits.memory_bytes >> 20,
-                    spec.limits.timeout.as_millis()
-                ),
+        for spec in &set.policies {
+            let module = match sandbox.load(&spec.name, &spec.path) {
+                Ok(module) => module,
                 Err(err) => {
                     broken += 1;
-                    outln!("error  {}: {err}", spec.name);
+                    outln!("error  {}: {}: {err}", spec.name, spec.path.display());
+                    continue;
+                }
+            };
+            match sandbox.validate(&module, spec.limits, &spec.settings) {
+                Ok(problems) if problems.is_empty() => {
+                    let scope = match spec.scope {
+                        Scope::Global => "server",
+                        Scope::Repository => "repository",
+                    };
+                    let validated = if module.has_validator() { ", settings valid" } else { "" };
+                    outln!(
+                        "ok     {} ({scope}, {}, {}, fuel {}, {} MiB, {} ms{validated})",
+                        spec.name,
+                        spec.hook,
+                        serde_plain(spec.mode),
+                        spec.limits.fuel,
+                        spec.limits.memory_bytes >> 20,
+                        spec.limits.timeout.as_millis()
+                    );
+                }
+                Ok(problems) => {
+                    broken += 1;
+                    for problem in problems {
+                        outln!("error  {}: {problem}", spec.name);
+                    }
+                }
+                Err(failure) => {
+                    broken += 1;
+                    outln!("error  {}: its settings validator {failure}", spec.name);
                 }
             }
         }
-        let policies = if specs.len() == 1 { "policy" } else { "policies" };
-        outln!("{} {policies} in {}, {broken} broken", specs.len(), dir.display());
+        let policies = if set.policies.len() == 1 { "policy" } else { "policies" };
+        outln!("{} {policies} for {}, {broken} problem(s)", set.policies.len(), dir.display());
         Ok(if broken == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    }
+}
+
+/// `enforce`, `evaluate` or `disabled`, as written in hookrt.toml.
+fn serde_plain(mode: hookrt::policy::Mode) -> &'static str {
+    match mode {
+        hookrt::policy::Mode::Enforce => "enforce",
+        hookrt::policy::Mode::Evaluate => "evaluate",
+        hookrt::policy::Mode::Disabled => "disabled",
     }
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, bail};
+use hookrt::policy::{DEFAULT_GLOBAL_DIR, Scopes};
 use hookrt::push::{self, Push};
 use hookrt::{HookKind, HookRequest, PushContext, Pusher, git, install};
 
@@ -22,6 +23,10 @@ pub struct RunArgs {
     /// Where the policies live [default: <GIT_DIR>/hookrt/policies].
     #[arg(long, value_name = "DIR")]
     policy_dir: Option<PathBuf>,
+    /// The server-wide policies and hookrt.toml [default: $HOOKRT_GLOBAL_DIR,
+    /// else /etc/hookrt if it exists].
+    #[arg(long, value_name = "DIR")]
+    global_dir: Option<PathBuf>,
     /// Where compiled policies are cached [default: $HOOKRT_CACHE_DIR,
     /// $XDG_CACHE_HOME/hookrt or ~/.cache/hookrt].
     #[arg(long, value_name = "DIR")]
@@ -62,7 +67,10 @@ impl RunArgs {
         };
 
         let request = HookRequest {
-            policy_dir: self.policy_dir.clone().unwrap_or_else(|| install::default_policy_dir(&git_dir)),
+            scopes: scopes(
+                self.global_dir.clone(),
+                self.policy_dir.clone().unwrap_or_else(|| install::default_policy_dir(&git_dir)),
+            ),
             cache_dir: self.cache_dir.clone().or_else(default_cache_dir),
             object_dirs: git::object_dirs(&git_dir, |k| std::env::var_os(k)),
             push: Push {
@@ -87,6 +95,19 @@ impl RunArgs {
             Some(dir) => run_chained(dir, self.hook, &self.args, &stdin),
             None => Ok(ExitCode::SUCCESS),
         }
+    }
+}
+
+/// The scopes for a repository policy directory: the server-wide directory
+/// named by the flag or `HOOKRT_GLOBAL_DIR` must exist; `/etc/hookrt` is
+/// used only if it does.
+pub(crate) fn scopes(global_dir: Option<PathBuf>, repository: PathBuf) -> Scopes {
+    let named =
+        global_dir.or_else(|| std::env::var_os("HOOKRT_GLOBAL_DIR").filter(|v| !v.is_empty()).map(PathBuf::from));
+    Scopes {
+        global_required: named.is_some(),
+        global: Some(named.unwrap_or_else(|| PathBuf::from(DEFAULT_GLOBAL_DIR))),
+        repository,
     }
 }
 

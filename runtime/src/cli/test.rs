@@ -3,10 +3,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use hookrt::Sandbox;
-use hookrt::policy::PolicyConfig;
+use hookrt::policy::{ConfigFile, Origin, PolicyConfig, Settings};
 use hookrt::sandbox::PolicyModule;
 use hookrt::testing::{self, CaseFile};
 
@@ -41,6 +42,10 @@ pub struct TestArgs {
     /// Dry run: the ref pushed to [default: the repository's HEAD branch].
     #[arg(long = "ref", value_name = "REF", requires = "repo")]
     ref_name: Option<String>,
+    /// Dry run: take the policy's settings and limits from its entry in
+    /// this hookrt.toml (by the module's name).
+    #[arg(long, value_name = "FILE", requires = "repo")]
+    config: Option<PathBuf>,
     /// Where compiled policies are cached.
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
@@ -96,7 +101,9 @@ impl TestArgs {
             let file_name =
                 file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
             for case in cases.cases.iter().filter(|c| self.filter.as_ref().is_none_or(|f| f.is_match(&c.name))) {
-                let outcome = testing::run_case(&sandbox, module, case)
+                // `CaseFile::load` has checked every case's settings.
+                let settings = Arc::new(cases.settings_for(case).map_err(anyhow::Error::msg)?);
+                let outcome = testing::run_case(&sandbox, module, case, &settings)
                     .with_context(|| format!("{file_name}: case {:?} could not be set up", case.name))?;
                 summary.add(CaseLine { file: file_name.clone(), outcome });
             }
@@ -120,8 +127,8 @@ impl TestArgs {
         };
         let module = load(sandbox, policy)?;
         let name = module.name();
-        let limits = PolicyConfig::default().limits();
-        let report = testing::dry_run(sandbox, &module, &git_dir, &ref_name, (old, new), limits)?;
+        let (limits, settings) = self.dry_run_config(name)?;
+        let report = testing::dry_run(sandbox, &module, &git_dir, &ref_name, (old, new), limits, &Arc::new(settings))?;
         let text = report.render();
         if report.accepted() {
             outln!("hookrt: {name} would accept {range} pushed to {ref_name}");
@@ -132,6 +139,23 @@ impl TestArgs {
             out!("{text}");
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+impl TestArgs {
+    /// The limits and settings of policy `name`'s entry in `--config`;
+    /// defaults and none without it.
+    fn dry_run_config(&self, name: &str) -> anyhow::Result<(hookrt::Limits, Settings)> {
+        let Some(path) = &self.config else {
+            return Ok((PolicyConfig::default().limits(), Settings::empty(Origin { file: PathBuf::new(), line: 0 })));
+        };
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let file = ConfigFile::parse(path, &text)?;
+        let Some(entry) = file.policies.get(name) else {
+            bail!("{} has no [policy.{name}] entry", path.display());
+        };
+        let settings = Settings { values: entry.settings.clone(), origin: entry.origin.clone() };
+        Ok((entry.config.limits(), settings))
     }
 }
 

@@ -14,4 +14,4 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use self::hookrt::policy::{commits, files, output, repository, types};
+pub use self::hookrt::policy::{commits, files, output, repository, settings, types};

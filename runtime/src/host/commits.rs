@@ -18,7 +18,7 @@ impl commits::Host for HostState {
         let Some(update) = self.updates.iter().find(|u| u.name == ref_name) else {
             return Ok(Err(WalkError::UnknownRef(ref_name)));
         };
-        match self.repo.walk(update, filter.into()) {
+        match self.repo()?.walk(update, filter.into()) {
             Ok(walk) => Ok(Ok(self.table.push(walk)?)),
             Err(err) => walk_error(err),
         }

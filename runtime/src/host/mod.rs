@@ -7,7 +7,9 @@ pub(crate) mod conversions;
 mod files;
 mod output;
 mod repository;
+mod settings;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use gix::ObjectId;
@@ -16,6 +18,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::git::{self, Repo};
+use crate::policy::Settings;
 use crate::push::RefUpdate;
 use crate::sandbox::{Limits, MemoryCap};
 
@@ -27,7 +30,10 @@ pub struct HostState {
     pub(crate) table: ResourceTable,
     pub(crate) memory: MemoryCap,
     pub(crate) limits: Limits,
-    pub(crate) repo: Repo,
+    /// None while a validator runs: there is no push then.
+    pub(crate) repo: Option<Repo>,
+    /// The policy's settings (`settings.get`).
+    pub(crate) settings: Arc<Settings>,
     pub(crate) updates: Vec<RefUpdate>,
     /// Host calls give up past this instant, like guest code does through
     /// the epoch deadline.
@@ -63,6 +69,16 @@ impl WasiView for HostState {
 }
 
 impl bindings::types::Host for HostState {}
+
+impl HostState {
+    /// The repository; a trap while a validator runs, since settings
+    /// validation has no push to look at.
+    pub(crate) fn repo(&self) -> wasmtime::Result<&Repo> {
+        self.repo.as_ref().ok_or_else(|| {
+            wasmtime::format_err!("validate-settings may read settings only: there is no push or repository yet")
+        })
+    }
+}
 
 /// A host call that ran past the policy's wall-clock deadline. It traps the
 /// guest; the runner reports it as the deadline cause.

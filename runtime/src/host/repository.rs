@@ -8,10 +8,13 @@ type LookupResult<T> = wasmtime::Result<Result<T, LookupError>>;
 
 impl repository::Host for HostState {
     fn is_ancestor(&mut self, ancestor: String, descendant: String) -> LookupResult<bool> {
-        let answer = object_id(&ancestor).and_then(|a| Ok((a, object_id(&descendant)?))).and_then(|(a, d)| {
+        let repo = self.repo()?;
+        let answer = object_id(&ancestor)
+            .and_then(|a| Ok((a, object_id(&descendant)?)))
+            .and_then(|(a, d)| repo.is_ancestor(a, d, Some(self.deadline)));
+        if !matches!(answer, Err(crate::git::LookupError::Invalid(_))) {
             self.work.ancestry += 1;
-            self.repo.is_ancestor(a, d, Some(self.deadline))
-        });
+        }
         lookup_result(answer)
     }
 
@@ -20,10 +23,10 @@ impl repository::Host for HostState {
             return Ok(Err(LookupError::NotFound(format!("{ref_name} is not one of this push's ref updates"))));
         };
         self.work.ancestry += 1;
-        lookup_result(self.repo.is_force_push(update, Some(self.deadline)))
+        lookup_result(self.repo()?.is_force_push(update, Some(self.deadline)))
     }
 
     fn ref_target(&mut self, ref_name: String) -> wasmtime::Result<Option<String>> {
-        Ok(self.repo.ref_target(&ref_name).map(|id| id.to_string()))
+        Ok(self.repo()?.ref_target(&ref_name).map(|id| id.to_string()))
     }
 }

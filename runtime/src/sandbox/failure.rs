@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use crate::policy::SettingProblem;
+
 /// The error a policy run ends with instead of a verdict.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum Failure {
@@ -22,6 +24,13 @@ pub enum Failure {
     Trap { message: String, printed: Option<String> },
     #[error("could not be loaded: {0}")]
     Load(String),
+    /// The policy's validator refused its settings; each problem names the
+    /// file and line.
+    #[error("has invalid settings")]
+    Settings(Vec<SettingProblem>),
+    /// The push's shared time budget ran out before or while it ran.
+    #[error("did not finish within the push's time budget ({} ms, shared by all policies)", budget.as_millis())]
+    Budget { budget: Duration },
 }
 
 impl Failure {
@@ -34,6 +43,8 @@ impl Failure {
             Failure::StackOverflow => "stack",
             Failure::Trap { .. } => "trap",
             Failure::Load(_) => "load",
+            Failure::Settings(_) => "settings",
+            Failure::Budget { .. } => "budget",
         }
     }
 
@@ -49,6 +60,12 @@ impl Failure {
             Failure::Trap { .. } => "This is a bug in the policy; its author can reproduce it with the same push.",
             Failure::Load(_) => {
                 "Rebuild the module against hookrt:policy@0.1.0, or remove it from the policy directory."
+            }
+            Failure::Settings(_) => {
+                "Fix the settings in hookrt.toml; `hookrt check` lists every problem with its line."
+            }
+            Failure::Budget { .. } => {
+                "Raise `budget_ms` in hookrt.toml's [push] section, or make the policies before this one cheaper."
             }
         }
     }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use wasmtime::component::Component;
+use wasmtime::component::{Component, ComponentExportIndex};
 
 use super::engine::Sandbox;
 use crate::host::HostState;
@@ -12,11 +12,16 @@ use crate::host::bindings::PolicyPre;
 /// The contract this hookrt implements.
 pub const CONTRACT: &str = "hookrt:policy@0.1.0";
 const CONTRACT_PACKAGE: &str = "hookrt:policy/";
+/// The optional export that checks a policy's settings.
+pub(crate) const VALIDATOR: &str = "validate-settings";
 
 /// A policy component, compiled and linked.
 pub struct PolicyModule {
     pub(crate) name: String,
     pub(crate) pre: PolicyPre<HostState>,
+    /// The `validate-settings` export of the `validated-policy` world, if
+    /// the component has one (it is optional: `policy` does not require it).
+    pub(crate) validator: Option<ComponentExportIndex>,
 }
 
 /// The error returned by [`Sandbox::load`]: the module cannot run as a
@@ -75,11 +80,17 @@ impl PolicyModule {
         let instance_pre =
             sandbox.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
         let pre = PolicyPre::new(instance_pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
-        Ok(PolicyModule { name: name.to_owned(), pre })
+        let validator = component.get_export_index(None, VALIDATOR);
+        Ok(PolicyModule { name: name.to_owned(), pre, validator })
     }
 
     /// The policy's name (its file name without `.wasm`).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether the policy checks its own settings (`validate-settings`).
+    pub fn has_validator(&self) -> bool {
+        self.validator.is_some()
     }
 }

@@ -1,9 +1,10 @@
 //! The part built once per run: a fresh store with the policy's limits, the
 //! call to `check`, and the mapping of whatever went wrong to a [`Failure`].
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmtime::component::ResourceTable;
+use wasmtime::component::{Instance, ResourceTable};
 use wasmtime::{CallHook, Store, StoreContextMut, Trap};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -13,8 +14,11 @@ use super::failure::Failure;
 use super::limits::{Limits, MemoryCap, MemoryCapExceeded};
 use super::module::PolicyModule;
 use crate::git::Repo;
+use crate::host::bindings::Policy;
+use crate::host::bindings::types::SettingError;
 use crate::host::conversions::push_for_guest;
 use crate::host::{DeadlineInHostCall, HostState, HostWork, Output};
+use crate::policy::{SettingProblem, Settings};
 use crate::push::Push;
 use crate::verdict::{Verdict, Veto};
 
@@ -44,33 +48,22 @@ pub struct PolicyRun {
 }
 
 impl Sandbox {
-    /// Runs `module` over `push` in a fresh store capped by `limits`. Never fails: a policy that does not produce a verdict gets a
-    /// [`Failure`] as its outcome.
-    pub fn run(&self, module: &PolicyModule, push: &Push, repo: Repo, limits: Limits) -> PolicyRun {
+    /// Runs `module` over `push` in a fresh store capped by `limits`. A
+    /// policy with a validator has its settings checked first; problems fail
+    /// it closed. Never fails: a policy that does not produce a verdict gets
+    /// a [`Failure`] as its outcome.
+    pub fn run(
+        &self,
+        module: &PolicyModule,
+        push: &Push,
+        repo: Repo,
+        limits: Limits,
+        settings: &Arc<Settings>,
+    ) -> PolicyRun {
         let started = Instant::now();
-        let stderr = MemoryOutputPipe::new(STDERR_BUDGET);
-        // Nothing granted: no preopened directories, no environment, no
-        // arguments, no network. Output goes to a capped buffer.
-        let wasi = WasiCtxBuilder::new().stdout(stderr.clone()).stderr(stderr.clone()).build();
-        let state = HostState {
-            wasi,
-            table: ResourceTable::new(),
-            memory: MemoryCap::new(limits.memory_bytes),
-            limits,
-            repo,
-            updates: push.updates.clone(),
-            deadline: started + limits.timeout,
-            output: Output::new(OUTPUT_BUDGET),
-            stderr,
-            work: HostWork::default(),
-            fuel_debt: 0,
-        };
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.memory);
-        store.call_hook(charge_host_work);
-
+        let mut store = self.store(limits, Some(repo), push.updates.clone(), settings);
         let outcome = call_check(&mut store, module, push, limits)
-            .map_err(|err| classify(&err, &limits, &store.data().stderr.contents()));
+            .unwrap_or_else(|err| Err(classify(&err, &limits, &store.data().stderr.contents())));
         // A fresh store starts with zero fuel, so what is left is exact.
         let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.into_data();
@@ -98,24 +91,100 @@ impl Sandbox {
         );
         run
     }
+
+    /// Asks the policy's validator about `settings`, with no push: what
+    /// `hookrt check` shows the admin. A policy without a validator has
+    /// nothing to say. Running out of a limit is a failure like in a push.
+    pub fn validate(
+        &self,
+        module: &PolicyModule,
+        limits: Limits,
+        settings: &Arc<Settings>,
+    ) -> Result<Vec<SettingProblem>, Failure> {
+        if module.validator.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut store = self.store(limits, None, Vec::new(), settings);
+        let result = start(&mut store, limits)
+            .and_then(|()| module.pre.instance_pre().instantiate(&mut store))
+            .and_then(|instance| call_validator(&mut store, module, &instance));
+        result.map_err(|err| classify(&err, &limits, &store.data().stderr.contents()))
+    }
+
+    fn store(
+        &self,
+        limits: Limits,
+        repo: Option<Repo>,
+        updates: Vec<crate::push::RefUpdate>,
+        settings: &Arc<Settings>,
+    ) -> Store<HostState> {
+        let stderr = MemoryOutputPipe::new(STDERR_BUDGET);
+        // Nothing granted: no preopened directories, no environment, no
+        // arguments, no network. Output goes to a capped buffer.
+        let wasi = WasiCtxBuilder::new().stdout(stderr.clone()).stderr(stderr.clone()).build();
+        let state = HostState {
+            wasi,
+            table: ResourceTable::new(),
+            memory: MemoryCap::new(limits.memory_bytes),
+            limits,
+            repo,
+            settings: Arc::clone(settings),
+            updates,
+            deadline: Instant::now() + limits.timeout,
+            output: Output::new(OUTPUT_BUDGET),
+            stderr,
+            work: HostWork::default(),
+            fuel_debt: 0,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.memory);
+        store.call_hook(charge_host_work);
+        store
+    }
 }
 
+/// Gives a new store its fuel and deadline: it starts with zero fuel and an
+/// epoch deadline of zero, and both trap at once until set.
+fn start(store: &mut Store<HostState>, limits: Limits) -> wasmtime::Result<()> {
+    store.set_fuel(limits.fuel)?;
+    let ticks = limits.timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos()).max(1);
+    store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+    store.epoch_deadline_trap();
+    Ok(())
+}
+
+/// The validator's problems, if the policy has one, placed in the
+/// configuration; then `check`.
 fn call_check(
     store: &mut Store<HostState>,
     module: &PolicyModule,
     push: &Push,
     limits: Limits,
-) -> wasmtime::Result<Verdict> {
-    // A new store has zero fuel and an epoch deadline of zero: both trap at
-    // once until set.
-    store.set_fuel(limits.fuel)?;
-    let ticks = limits.timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos()).max(1);
-    store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
-    store.epoch_deadline_trap();
-    let policy = module.pre.instantiate(&mut *store)?;
-    let push = push_for_guest(push, &store.data().repo);
+) -> wasmtime::Result<Result<Verdict, Failure>> {
+    start(store, limits)?;
+    let instance = module.pre.instance_pre().instantiate(&mut *store)?;
+    let problems = call_validator(store, module, &instance)?;
+    if !problems.is_empty() {
+        return Ok(Err(Failure::Settings(problems)));
+    }
+    let policy = Policy::new(&mut *store, &instance)?;
+    let push = push_for_guest(push, store.data().repo()?);
     let verdict = policy.call_check(&mut *store, &push)?;
-    Ok(verdict.into())
+    Ok(Ok(verdict.into()))
+}
+
+fn call_validator(
+    store: &mut Store<HostState>,
+    module: &PolicyModule,
+    instance: &Instance,
+) -> wasmtime::Result<Vec<SettingProblem>> {
+    let Some(index) = &module.validator else {
+        return Ok(Vec::new());
+    };
+    let validate = instance.get_typed_func::<(), (Vec<SettingError>,)>(&mut *store, index)?;
+    let (errors,) = validate.call(&mut *store, ())?;
+    let settings = &store.data().settings;
+    Ok(errors.into_iter().map(|e| settings.problem(e.key, e.message)).collect())
 }
 
 /// Takes the fuel the host's work cost (see `host::files`) from the guest as

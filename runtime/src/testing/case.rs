@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::policy::{Origin, Setting, SettingValue, Settings};
 use crate::push::HookKind;
 
 /// One case file.
@@ -15,8 +16,15 @@ use crate::push::HookKind;
 pub struct CaseFile {
     /// The policy under test, relative to the file; `--policy` overrides it.
     pub policy: Option<PathBuf>,
+    /// The policy's settings for every case, as in the `settings` table of
+    /// its `hookrt.toml` entry.
+    #[serde(default)]
+    pub settings: BTreeMap<String, toml::Value>,
     #[serde(default, rename = "case")]
     pub cases: Vec<Case>,
+    /// The file, for placing settings problems.
+    #[serde(skip)]
+    pub path: PathBuf,
 }
 
 /// A starting repository, a push, and what the policy must say about it.
@@ -38,6 +46,9 @@ pub struct Case {
     /// Limits for this case (defaults otherwise).
     #[serde(default)]
     pub limits: CaseLimits,
+    /// Settings for this case, over the file's (key by key).
+    #[serde(default)]
+    pub settings: BTreeMap<String, toml::Value>,
     /// The repository before the push, built in this order.
     #[serde(default)]
     pub setup: Vec<SetupRef>,
@@ -158,7 +169,7 @@ pub struct Expect {
     #[serde(default)]
     pub vetoes: Vec<ExpectVeto>,
     /// The policy fails with this cause: fuel, memory, deadline, stack,
-    /// trap or load.
+    /// trap, load or settings.
     pub failure: Option<String>,
     /// Lines the policy must write to the pusher (each a substring of one).
     #[serde(default)]
@@ -204,7 +215,8 @@ impl CaseFile {
     pub fn load(path: &Path) -> Result<Self, CaseError> {
         let text = std::fs::read_to_string(path).map_err(|source| CaseError::Read { path: path.to_owned(), source })?;
         let parse_error = |message: String| CaseError::Parse { path: path.to_owned(), message };
-        let file: CaseFile = toml::from_str(&text).map_err(|e| parse_error(e.to_string().trim_end().to_owned()))?;
+        let mut file: CaseFile = toml::from_str(&text).map_err(|e| parse_error(e.to_string().trim_end().to_owned()))?;
+        file.path = path.to_owned();
         if file.cases.is_empty() {
             return Err(parse_error("it has no [[case]]".into()));
         }
@@ -227,11 +239,27 @@ impl CaseFile {
                     })?;
                 }
             }
+            file.settings_for(case).map_err(|message| parse_error(format!("case {:?}: {message}", case.name)))?;
             if case.push.is_empty() {
                 return Err(parse_error(format!("case {:?}: a case needs at least one [[case.push]]", case.name)));
             }
         }
         Ok(file)
+    }
+}
+
+impl CaseFile {
+    /// The settings `case` runs with: the file's, with the case's on top.
+    pub fn settings_for(&self, case: &Case) -> Result<Settings, String> {
+        let origin = Origin { file: self.path.clone(), line: 0 };
+        let mut settings = Settings::empty(origin.clone());
+        for (key, value) in self.settings.iter().chain(&case.settings) {
+            let value = SettingValue::from_toml(value.clone()).map_err(|kind| {
+                format!("setting `{key}` is {kind}; settings are strings, numbers, booleans or lists of strings")
+            })?;
+            settings.values.insert(key.clone(), Setting { value, origin: origin.clone() });
+        }
+        Ok(settings)
     }
 }
 

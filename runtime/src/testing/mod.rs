@@ -49,6 +49,7 @@ pub fn dry_run(
     ref_name: &str,
     (old, new): (&str, &str),
     limits: crate::Limits,
+    settings: &std::sync::Arc<crate::policy::Settings>,
 ) -> Result<crate::Report, DryRunError> {
     let resolve = |rev: &str| {
         scratch::rev_parse(git_dir, &format!("{rev}^{{commit}}"))
@@ -69,6 +70,6 @@ pub fn dry_run(
         pusher: None,
         context: Default::default(),
     };
-    let run = sandbox.run(module, &push, repo.clone(), limits);
-    Ok(crate::Report::new(hook, vec![run], Some(repo)))
+    let run = sandbox.run(module, &push, repo.clone(), limits, settings);
+    Ok(crate::Report::new(hook, vec![crate::PolicyEntry::alone(run)], Some(repo)))
 }

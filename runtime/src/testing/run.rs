@@ -2,12 +2,13 @@
 //! sandbox and host interfaces as a real push, and hold the result against
 //! the expectation.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::case::{Case, Expect, ExpectVeto, full_ref};
 use super::scratch::{Scratch, ScratchError};
 use crate::git::{self, Repo};
-use crate::policy::PolicyConfig;
+use crate::policy::{PolicyConfig, Settings};
 use crate::push::{HookKind, Push};
 use crate::sandbox::{PolicyModule, Sandbox};
 use crate::verdict::Verdict;
@@ -56,8 +57,14 @@ pub enum CaseRunError {
     Limits(String),
 }
 
-/// Runs `case` against `module`.
-pub fn run_case(sandbox: &Sandbox, module: &PolicyModule, case: &Case) -> Result<CaseOutcome, CaseRunError> {
+/// Runs `case` against `module` with `settings` (see
+/// [`super::CaseFile::settings_for`]).
+pub fn run_case(
+    sandbox: &Sandbox,
+    module: &PolicyModule,
+    case: &Case,
+    settings: &Arc<Settings>,
+) -> Result<CaseOutcome, CaseRunError> {
     let mut scratch = Scratch::new()?;
     scratch.setup(&case.setup)?;
     let updates = scratch.prepare_push(&case.push)?;
@@ -67,6 +74,7 @@ pub fn run_case(sandbox: &Sandbox, module: &PolicyModule, case: &Case) -> Result
         memory_mib: case.limits.memory_mib,
         timeout_ms: case.limits.timeout_ms,
         blob_read_kib: case.limits.blob_read_kib,
+        ..PolicyConfig::default()
     };
     config.check_limits().map_err(CaseRunError::Limits)?;
     let limits = config.limits();
@@ -94,7 +102,7 @@ pub fn run_case(sandbox: &Sandbox, module: &PolicyModule, case: &Case) -> Result
             pusher: case.pusher.clone(),
             context: case.context.clone(),
         };
-        let run = sandbox.run(module, &push, repo.clone(), limits);
+        let run = sandbox.run(module, &push, repo.clone(), limits, settings);
         fuel += run.fuel_used;
         output.extend(run.output);
         warnings.extend(run.warnings.into_iter().map(|w| w.summary));
@@ -159,6 +167,11 @@ fn compare(expect: &Expect, seen: &Observed) -> Vec<Row> {
         if let crate::Failure::Trap { printed: Some(printed), .. } = failure {
             for line in printed.lines() {
                 row(String::new(), format!("  | {line}"), expect.failure.is_some());
+            }
+        }
+        if let crate::Failure::Settings(problems) = failure {
+            for problem in problems {
+                row(String::new(), format!("  {problem}"), expect.failure.is_some());
             }
         }
     }

@@ -1,0 +1,321 @@
+//! The policy set of one repository: the server-wide directory's policies,
+//! then the repository's own, merged.
+//!
+//! * A policy is a `[policy.NAME]` entry or a `NAME.wasm` in the directory
+//!   (an entry-less module runs with the defaults).
+//! * A repository's `NAME` overrides the server's `NAME` key by key, and its
+//!   settings key by key. Its own `NAME.wasm` replaces the module.
+//! * A server entry with `mandatory = true` keeps everything but its
+//!   settings: a repository's other keys and module are ignored, and the
+//!   pusher and `hookrt check` are told.
+//! * Order: the server's policies by name, then the repository's own by
+//!   name. Policies run in that order; with a shared budget, earlier ones
+//!   get the time first.
+//! * `[push]` and `[audit]`: the server's keys win and the repository fills
+//!   in what the server leaves unset, except that the budget is the smaller
+//!   of the two.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::config::{AuditSection, ConfigError, ConfigFile, Entry, Mode, OnFailure, PolicyConfig, PushSection};
+use super::refs::RefFilter;
+use super::settings::{Origin, Settings};
+use crate::push::HookKind;
+use crate::sandbox::Limits;
+
+/// The server-wide directory when neither `--global-dir` nor
+/// `HOOKRT_GLOBAL_DIR` names one.
+pub const DEFAULT_GLOBAL_DIR: &str = "/etc/hookrt";
+/// All policies of one hook run together, unless `[push] budget_ms` says.
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(30);
+const DEFAULT_AUDIT_MAX_MIB: u64 = 16;
+const DEFAULT_AUDIT_KEEP: u32 = 3;
+
+/// Where the configuration comes from.
+#[derive(Debug, Clone)]
+pub struct Scopes {
+    /// The server-wide directory, if any.
+    pub global: Option<PathBuf>,
+    /// Whether a missing server-wide directory is an error (it was named on
+    /// purpose) or means there are no server-wide policies (the default).
+    pub global_required: bool,
+    /// The repository's policy directory; it must exist.
+    pub repository: PathBuf,
+}
+
+/// Which file a policy comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    Global,
+    Repository,
+}
+
+/// One policy to run, with everything the configuration says about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicySpec {
+    pub name: String,
+    /// The module (`NAME.wasm` unless `module` says otherwise).
+    pub path: PathBuf,
+    pub hook: HookKind,
+    pub limits: Limits,
+    pub mode: Mode,
+    pub on_failure: OnFailure,
+    pub refs: RefFilter,
+    /// Pushers (by login) the policy does not run for.
+    pub bypass: Vec<String>,
+    pub settings: Arc<Settings>,
+    pub scope: Scope,
+    pub mandatory: bool,
+    /// Where the entry is (or the module, for one without an entry).
+    pub origin: Origin,
+}
+
+/// The audit log's configuration; see `crate::audit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditConfig {
+    pub enabled: bool,
+    /// `None`: `<GIT_DIR>/hookrt/audit.log`.
+    pub path: Option<PathBuf>,
+    pub max_bytes: u64,
+    pub keep: u32,
+}
+
+impl Default for AuditConfig {
+    /// On, at `<GIT_DIR>/hookrt/audit.log`, 16 MiB per file, 3 old files.
+    fn default() -> Self {
+        audit(std::iter::empty())
+    }
+}
+
+/// Every policy of one repository and what they share.
+#[derive(Debug, Clone)]
+pub struct PolicySet {
+    pub policies: Vec<PolicySpec>,
+    pub budget: Duration,
+    pub audit: AuditConfig,
+    /// Overrides that were refused (a repository changing a mandatory
+    /// policy), for the pusher and `hookrt check`.
+    pub notices: Vec<String>,
+}
+
+/// One directory: its file, if any, and its entry-less modules.
+struct Layer {
+    dir: PathBuf,
+    file: Option<ConfigFile>,
+    modules: Vec<String>,
+}
+
+impl Layer {
+    fn load(dir: &Path) -> Result<Self, ConfigError> {
+        let file = ConfigFile::load(dir)?;
+        let list_error = |source| ConfigError::List { dir: dir.to_owned(), source };
+        let mut modules = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(list_error)? {
+            let path = entry.map_err(list_error)?.path();
+            if let (Some(stem), Some("wasm")) =
+                (path.file_stem().and_then(|s| s.to_str()), path.extension().and_then(|e| e.to_str()))
+            {
+                modules.push(stem.to_owned());
+            }
+        }
+        modules.sort();
+        Ok(Layer { dir: dir.to_owned(), file, modules })
+    }
+
+    fn entry(&self, name: &str) -> Option<&Entry> {
+        self.file.as_ref()?.policies.get(name)
+    }
+
+    /// Entry names and module names, in name order, once each. A module
+    /// another entry names through `module` is that entry's, not a policy
+    /// of its own as well.
+    fn names(&self) -> Vec<String> {
+        let entries = || self.file.iter().flat_map(|f| f.policies.iter());
+        let named: Vec<&PathBuf> = entries().filter_map(|(_, e)| e.config.module.as_ref()).collect();
+        let mut names: Vec<String> = entries().map(|(name, _)| name.clone()).collect();
+        names.extend(self.modules.iter().filter(|m| !named.contains(&&self.dir.join(format!("{m}.wasm")))).cloned());
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    fn module_file(&self, name: &str) -> Option<PathBuf> {
+        self.modules.iter().any(|m| m == name).then(|| self.dir.join(format!("{name}.wasm")))
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.dir.join(super::CONFIG_FILE)
+    }
+}
+
+/// What a policy is before it is checked: merged config and settings.
+struct Draft {
+    config: PolicyConfig,
+    module: Option<PathBuf>,
+    settings: Settings,
+    scope: Scope,
+    origin: Origin,
+}
+
+impl Draft {
+    fn new(layer: &Layer, name: &str, scope: Scope) -> Self {
+        let entry = layer.entry(name);
+        let origin = entry.map(|e| e.origin.clone()).unwrap_or_else(|| Origin {
+            file: layer.module_file(name).unwrap_or_else(|| layer.config_path()),
+            line: 0,
+        });
+        let config = entry.map(|e| e.config.clone()).unwrap_or_default();
+        let module = config.module.clone().or_else(|| layer.module_file(name));
+        let values = entry.map(|e| e.settings.clone()).unwrap_or_default();
+        Draft { config, module, settings: Settings { values, origin: origin.clone() }, scope, origin }
+    }
+
+    fn finish(self, name: String) -> Result<PolicySpec, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            origin: self.origin.clone(),
+            message: format!("policy `{name}`: {message}"),
+        };
+        let Some(path) = self.module else {
+            return Err(invalid(format!(
+                "there is no {name}.wasm beside the file; drop the module in, set `module = \"path/to/{name}.wasm\"`, or remove the entry"
+            )));
+        };
+        if !path.is_file() {
+            return Err(invalid(format!(
+                "module {} does not exist; build it into place or fix `module`",
+                path.display()
+            )));
+        }
+        let config = &self.config;
+        let refs =
+            RefFilter::new(config.refs.clone().unwrap_or_default(), config.exclude_refs.clone().unwrap_or_default())
+                .map_err(invalid)?;
+        Ok(PolicySpec {
+            hook: config.hook(),
+            limits: config.limits(),
+            mode: config.mode.unwrap_or_default(),
+            on_failure: config.on_failure.unwrap_or_default(),
+            refs,
+            bypass: config.bypass.clone().unwrap_or_default(),
+            mandatory: config.mandatory.unwrap_or(false),
+            settings: Arc::new(self.settings),
+            scope: self.scope,
+            origin: self.origin,
+            path,
+            name,
+        })
+    }
+}
+
+impl PolicySet {
+    /// Loads both scopes and merges them. Any problem is an error that names
+    /// the file and line: at push time it rejects the push.
+    pub fn load(scopes: &Scopes) -> Result<Self, ConfigError> {
+        let global = match &scopes.global {
+            Some(dir) if dir.is_dir() => Some(Layer::load(dir)?),
+            Some(dir) if scopes.global_required => return Err(ConfigError::MissingGlobalDir { dir: dir.clone() }),
+            _ => None,
+        };
+        if !scopes.repository.is_dir() {
+            return Err(ConfigError::MissingDir { dir: scopes.repository.clone() });
+        }
+        let repo = Layer::load(&scopes.repository)?;
+        if let Some(entry) = repo.file.iter().flat_map(|f| f.policies.values()).find(|e| e.config.mandatory.is_some()) {
+            return Err(ConfigError::Invalid {
+                origin: entry.origin.clone(),
+                message: "`mandatory` belongs in the server-wide hookrt.toml only; remove it here".into(),
+            });
+        }
+
+        let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
+        let mut order = Vec::new();
+        let mut notices = Vec::new();
+        for name in global.iter().flat_map(Layer::names) {
+            let global = global.as_ref().map(|g| Draft::new(g, &name, Scope::Global));
+            drafts.extend(global.map(|d| (name.clone(), d)));
+            order.push(name);
+        }
+        for name in repo.names() {
+            let mine = Draft::new(&repo, &name, Scope::Repository);
+            let Some(base) = drafts.get_mut(&name) else {
+                drafts.insert(name.clone(), mine);
+                order.push(name);
+                continue;
+            };
+            let mut settings = std::mem::take(&mut base.settings.values);
+            settings.extend(mine.settings.values);
+            base.settings.values = settings;
+            if base.config.mandatory == Some(true) {
+                let mut refused: Vec<String> = repo
+                    .entry(&name)
+                    .map(|e| e.config.keys_besides_settings())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect();
+                if repo.module_file(&name).is_some() {
+                    refused.push(format!("its own {name}.wasm"));
+                }
+                if !refused.is_empty() {
+                    notices.push(format!(
+                        "{}: policy `{name}` is mandatory (set in {}); the repository cannot change {}, so that is ignored and the server's entry applies",
+                        mine.origin,
+                        base.origin,
+                        refused.join(", ")
+                    ));
+                }
+            } else {
+                base.config = base.config.overlaid(&mine.config);
+                base.module = mine.module.or(base.module.take());
+                base.scope = Scope::Repository;
+                // Problems are reported where the keys were written: the
+                // repository's entry if it has one.
+                if repo.entry(&name).is_some() {
+                    base.origin = mine.origin;
+                }
+            }
+        }
+
+        let mut policies = Vec::new();
+        for name in order {
+            if let Some(draft) = drafts.remove(&name) {
+                policies.push(draft.finish(name)?);
+            }
+        }
+        let files = || global.iter().chain([&repo]).filter_map(|layer| layer.file.as_ref());
+        Ok(PolicySet {
+            policies,
+            budget: budget(files().map(|f| &f.push)),
+            audit: audit(files().map(|f| &f.audit)),
+            notices,
+        })
+    }
+}
+
+/// The smallest budget any file sets.
+fn budget<'a>(sections: impl Iterator<Item = &'a PushSection>) -> Duration {
+    sections.filter_map(|s| s.budget_ms).min().map_or(DEFAULT_BUDGET, Duration::from_millis)
+}
+
+/// Each key from the first file (the server's) that sets it.
+fn audit<'a>(sections: impl Iterator<Item = &'a AuditSection>) -> AuditConfig {
+    let (mut enabled, mut path, mut max_mib, mut keep) = (None, None, None, None);
+    for section in sections {
+        enabled = enabled.or(section.enabled);
+        path = path.or_else(|| section.path.clone());
+        max_mib = max_mib.or(section.max_mib);
+        keep = keep.or(section.keep);
+    }
+    AuditConfig {
+        enabled: enabled.unwrap_or(true),
+        path,
+        max_bytes: max_mib.unwrap_or(DEFAULT_AUDIT_MAX_MIB).max(1) << 20,
+        keep: keep.unwrap_or(DEFAULT_AUDIT_KEEP),
+    }
+}
