@@ -257,3 +257,42 @@ impl<'a> PolicyRecord<'a> {
 fn millis(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1e6).round() / 1e3
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::push::RefUpdate;
+
+    #[test]
+    fn appends_one_line_per_record_and_rotates_by_size() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = AuditLog { path: dir.path().join("logs").join("audit.log"), max_bytes: 600, keep: 2 };
+        let push = Push {
+            hook: HookKind::PreReceive,
+            git_dir: dir.path().to_owned(),
+            updates: vec![RefUpdate {
+                name: "refs/heads/main".into(),
+                old: gix::ObjectId::null(gix::hash::Kind::Sha1),
+                new: gix::ObjectId::null(gix::hash::Kind::Sha1),
+            }],
+            push_options: Vec::new(),
+            pusher: None,
+            context: Default::default(),
+        };
+        for _ in 0..12 {
+            log.append(&Record::error(&push, "a broken configuration")).expect("append");
+        }
+        let lines = |path: &Path| std::fs::read_to_string(path).map(|t| t.lines().count()).unwrap_or(0);
+        let numbered = |n| PathBuf::from(format!("{}.{n}", log.path.display()));
+        assert!(numbered(1).is_file() && numbered(2).is_file(), "rotated twice at least");
+        assert!(!numbered(3).exists(), "only `keep` old files");
+        for path in [log.path.clone(), numbered(1), numbered(2)] {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for line in text.lines() {
+                let record: serde_json::Value = serde_json::from_str(line).expect("JSON");
+                assert_eq!(record["error"], "a broken configuration");
+            }
+        }
+        assert!(lines(&log.path) <= 12);
+    }
+}

@@ -63,7 +63,7 @@ pub fn run_hook(request: &HookRequest) -> Result<Report, HookError> {
     let mut report = evaluate(request, &set, started)?;
     // A hook with no policy configured decides nothing: git runs all three
     // hooks for every push, and only those with policies leave a record.
-    let decided = !report.entries.is_empty() || !report.notices.is_empty();
+    let decided = !report.entries.is_empty();
     if let Some(log) = audit::AuditLog::for_repository(&push.git_dir, &set.audit).filter(|_| decided)
         && let Err(err) = log.append(&audit::Record::decision(push, &set, &report, started.elapsed()))
     {
@@ -94,7 +94,10 @@ fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<
         }
     }
     let mut report = Report::new(push.hook, Vec::new(), None);
-    report.notices = set.notices.clone();
+    // Refused overrides are news where policies run, not in every hook.
+    if !entries.is_empty() || !to_run.is_empty() {
+        report.notices = set.notices.clone();
+    }
     if !to_run.is_empty() {
         let repo = Repo::open(&push.git_dir, &request.object_dirs, push.hook, &push.updates)?;
         let sandbox = Sandbox::new(request.cache_dir.as_deref())?;

@@ -61,7 +61,7 @@ impl CheckArgs {
                         "ok     {} ({scope}, {}, {}, fuel {}, {} MiB, {} ms{validated})",
                         spec.name,
                         spec.hook,
-                        serde_plain(spec.mode),
+                        spec.mode.as_str(),
                         spec.limits.fuel,
                         spec.limits.memory_bytes >> 20,
                         spec.limits.timeout.as_millis()
@@ -82,14 +82,5 @@ impl CheckArgs {
         let policies = if set.policies.len() == 1 { "policy" } else { "policies" };
         outln!("{} {policies} for {}, {broken} problem(s)", set.policies.len(), dir.display());
         Ok(if broken == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-    }
-}
-
-/// `enforce`, `evaluate` or `disabled`, as written in hookrt.toml.
-fn serde_plain(mode: hookrt::policy::Mode) -> &'static str {
-    match mode {
-        hookrt::policy::Mode::Enforce => "enforce",
-        hookrt::policy::Mode::Evaluate => "evaluate",
-        hookrt::policy::Mode::Disabled => "disabled",
     }
 }

@@ -34,6 +34,17 @@ pub enum Mode {
     Disabled,
 }
 
+impl Mode {
+    /// The name as written in `hookrt.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Evaluate => "evaluate",
+            Mode::Disabled => "disabled",
+        }
+    }
+}
+
 /// What a policy that fails (fuel, memory, deadline, trap, bad module or
 /// settings) does to the push.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]

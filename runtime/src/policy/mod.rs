@@ -13,3 +13,6 @@ pub use config::{
 pub use refs::RefFilter;
 pub use scope::{AuditConfig, DEFAULT_BUDGET, DEFAULT_GLOBAL_DIR, PolicySet, PolicySpec, Scope, Scopes};
 pub use settings::{Origin, Setting, SettingProblem, SettingValue, Settings};
+
+#[cfg(test)]
+mod tests;

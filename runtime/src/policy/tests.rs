@@ -1,0 +1,142 @@
+//! The configuration's rules on files written to scratch directories.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::*;
+use crate::push::HookKind;
+use crate::sandbox::Limits;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("write");
+}
+
+/// A server-wide and a repository directory.
+fn scopes() -> (tempfile::TempDir, Scopes) {
+    let root = tempfile::tempdir().expect("temp dir");
+    let (global, repository) = (root.path().join("global"), root.path().join("repo"));
+    std::fs::create_dir_all(&global).expect("global");
+    std::fs::create_dir_all(&repository).expect("repo");
+    (root, Scopes { global: Some(global), global_required: true, repository })
+}
+
+fn global(scopes: &Scopes) -> &Path {
+    scopes.global.as_deref().expect("a global dir")
+}
+
+/// The example in docs/admin.md is what admins copy: it must load and mean
+/// what the text says.
+#[test]
+fn the_admin_guide_example_loads() {
+    let guide = include_str!("../../../docs/admin.md");
+    let block = guide.split("```toml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a toml block");
+    let (_root, scopes) = scopes();
+    write(global(&scopes), CONFIG_FILE, block);
+    write(global(&scopes), "jira-keys.wasm", "");
+    write(global(&scopes), "protect-branches.wasm", "");
+    let set = PolicySet::load(&scopes).expect("the documented example loads");
+
+    assert_eq!(set.budget, Duration::from_secs(5));
+    assert_eq!(set.audit.path.as_deref(), Some(Path::new("/var/log/hookrt/audit.log")));
+    assert_eq!((set.audit.max_bytes, set.audit.keep, set.audit.enabled), (16 << 20, 3, true));
+    let [jira, protect] = &set.policies[..] else { panic!("two policies: {:?}", set.policies) };
+    assert_eq!(jira.name, "jira-keys");
+    assert_eq!(
+        jira.limits,
+        Limits {
+            fuel: 50_000_000,
+            memory_bytes: 64 << 20,
+            timeout: Duration::from_secs(2),
+            blob_read_bytes: 256 << 10
+        }
+    );
+    assert!(jira.mandatory);
+    assert_eq!(jira.bypass, ["deploy-bot"]);
+    assert!(jira.refs.matches("refs/heads/feature/x"));
+    assert!(!jira.refs.matches("refs/heads/scratch/ann/try"));
+    assert!(!jira.refs.matches("refs/tags/v1"));
+    assert_eq!(jira.settings.get("projects"), Some(&SettingValue::Strings(vec!["HOOK".into(), "OPS".into()])));
+    assert_eq!((jira.mode, jira.on_failure, jira.scope), (Mode::Enforce, OnFailure::Reject, Scope::Global));
+    assert_eq!((protect.hook, protect.mode), (HookKind::Update, Mode::Evaluate));
+}
+
+#[test]
+fn a_repository_overrides_key_by_key_but_not_a_mandatory_entry() {
+    let (_root, scopes) = scopes();
+    write(global(&scopes), "a.wasm", "");
+    write(global(&scopes), "b.wasm", "");
+    write(
+        global(&scopes),
+        CONFIG_FILE,
+        "[policy.a]\nfuel = 7\nsettings = { x = \"server\", y = \"server\" }\n\n[policy.b]\nmandatory = true\n",
+    );
+    write(&scopes.repository, "c.wasm", "");
+    write(
+        &scopes.repository,
+        CONFIG_FILE,
+        "[policy.a]\nmode = \"evaluate\"\nsettings = { y = \"repo\" }\n\n[policy.b]\nmode = \"disabled\"\n",
+    );
+    let set = PolicySet::load(&scopes).expect("loads");
+    let names: Vec<_> = set.policies.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c"], "server's first, then the repository's own");
+    let a = &set.policies[0];
+    assert_eq!((a.limits.fuel, a.mode, a.scope), (7, Mode::Evaluate, Scope::Repository));
+    assert_eq!(a.settings.get("x"), Some(&SettingValue::String("server".into())));
+    assert_eq!(a.settings.get("y"), Some(&SettingValue::String("repo".into())));
+    // The setting keeps the line it came from.
+    assert_eq!(a.settings.values["y"].origin.file, scopes.repository.join(CONFIG_FILE));
+    assert_eq!(set.policies[1].mode, Mode::Enforce, "mandatory: the repository's mode is ignored");
+    assert_eq!(set.notices.len(), 1);
+    assert!(set.notices[0].contains("cannot change `mode`"), "{}", set.notices[0]);
+}
+
+#[test]
+fn errors_name_file_line_and_what_to_write() {
+    let (_root, scopes) = scopes();
+    write(&scopes.repository, CONFIG_FILE, "\n[policy.x]\nfule = 1\n");
+    let err = PolicySet::load(&scopes).expect_err("unknown key").to_string();
+    assert!(err.contains("hookrt.toml:3:1: unknown field `fule`, expected one of"), "{err}");
+
+    write(&scopes.repository, CONFIG_FILE, "[policy.x]\nmandatory = true\n");
+    let err = PolicySet::load(&scopes).expect_err("mandatory in a repository").to_string();
+    assert!(err.contains("hookrt.toml:1: `mandatory` belongs in the server-wide hookrt.toml only"), "{err}");
+
+    write(&scopes.repository, CONFIG_FILE, "[push]\nbudget_ms = 0\n");
+    let err = PolicySet::load(&scopes).expect_err("zero budget").to_string();
+    assert!(err.contains("`budget_ms` must be more than 0"), "{err}");
+
+    std::fs::remove_dir(global(&scopes)).expect("remove");
+    write(&scopes.repository, CONFIG_FILE, "");
+    let err = PolicySet::load(&scopes).expect_err("named global dir missing").to_string();
+    assert!(err.contains("does not exist; create it or point --global-dir"), "{err}");
+}
+
+#[test]
+fn a_module_named_by_an_entry_is_not_a_policy_of_its_own() {
+    let (_root, scopes) = scopes();
+    write(&scopes.repository, "shared.wasm", "");
+    write(
+        &scopes.repository,
+        CONFIG_FILE,
+        "[policy.pre]\nmodule = \"shared.wasm\"\n\n[policy.post]\nmodule = \"shared.wasm\"\nhook = \"post-receive\"\n",
+    );
+    let set = PolicySet::load(&scopes).expect("loads");
+    let names: Vec<_> = set.policies.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["post", "pre"]);
+}
+
+/// The README's snippet parses and means what it says.
+#[test]
+fn the_readme_snippet_parses() {
+    let readme = include_str!("../../../README.md");
+    let block = readme
+        .split("```toml\n")
+        .filter_map(|rest| rest.split("```").next())
+        .find(|block| block.contains("[policy.jira-keys]"))
+        .expect("the README's hookrt.toml snippet");
+    let file = ConfigFile::parse(Path::new("hookrt.toml"), block).expect("parses");
+    let entry = &file.policies["jira-keys"];
+    assert_eq!(entry.config.mode, Some(Mode::Evaluate));
+    assert_eq!(entry.settings["projects"].value, SettingValue::Strings(vec!["HOOK".into(), "OPS".into()]));
+    assert_eq!(entry.settings["projects"].origin.line, 5);
+}
