@@ -2,10 +2,11 @@
 
 The subject (the message's first line) of each commit new to the repository
 must read `type(scope)!: description`, as in Conventional Commits 1.0.0
-(https://www.conventionalcommits.org/en/v1.0.0/): a type from TYPES, an
-optional non-empty scope in parentheses, an optional `!` for a breaking
-change, a colon, a space and a non-empty description. Types are matched in
-any case, as the spec asks (rule 16: "feat", "Feat" and "FEAT" are one type).
+(https://www.conventionalcommits.org/en/v1.0.0/): a type from the `types`
+setting, an optional non-empty scope in parentheses, an optional `!` for a
+breaking change, a colon, a space and a non-empty description. Types are
+matched in any case, as the spec asks (rule 16: "feat", "Feat" and "FEAT"
+are one type).
 
 Choices, and why:
 
@@ -18,37 +19,60 @@ Choices, and why:
   came in, and rewording every revert by hand is friction for nothing.
 * `fixup!`, `squash!` and `amend!` commits are vetoed: they are notes to
   `git rebase --autosquash`, not history, and the message says how to fold
-  them in. Set ALLOW_AUTOSQUASH_COMMITS for a repository whose review flow
-  pushes them to topic branches on purpose.
-* Every bad commit of a ref is counted, but at most MAX_VETOES_PER_REF are
+  them in. Set `allow-autosquash-commits` for a repository whose review
+  flow pushes them to topic branches on purpose.
+* Every bad commit of a ref is counted, but at most `max-vetoes-per-ref` are
   listed; one more veto says how many were left out, so a huge bad push
   (a rebase onto the wrong branch) stays readable. A commit that several
   refs of the push bring in is reported once, on the first of them.
+
+The settings, in the admin's `hookrt.toml`, with their defaults:
+
+[policy.conventional-commits.settings]
+types = ["feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert"]
+max-vetoes-per-ref = 10
+allow-autosquash-commits = false
+
+`validate_settings` refuses a value of the wrong kind, an empty list of
+types or one that is not a lowercase word, a count below 1 and any other
+key; hookrt runs it from `hookrt check` and before each push.
 """
 
 import re
-from typing import Iterator, List, Optional, Set
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Set, Tuple
 
 import wit_world
-from wit_world.imports import commits
+from wit_world.imports import commits, settings
 from wit_world.imports.types import (
     Commit,
     Push,
     RefKind,
+    SettingError,
+    SettingValue,
+    SettingValue_Boolean,
+    SettingValue_Float,
+    SettingValue_Integer,
+    SettingValue_String,
+    SettingValue_Strings,
     Verdict,
     Verdict_Accept,
     Verdict_Reject,
     Veto,
 )
 
-# The accepted types: the spec's feat and fix, plus the Angular convention's
+# The settings' defaults, for those the admin does not set.
+
+# The accepted types (`types`): the spec's feat and fix, plus the Angular convention's
 # others that @commitlint/config-conventional accepts.
 TYPES = ("feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert")
 
-# How many bad commits of one ref are listed before the rest are summed up.
+# How many bad commits of one ref are listed before the rest are summed up
+# (`max-vetoes-per-ref`).
 MAX_VETOES_PER_REF = 10
 
-# Whether `fixup!`/`squash!`/`amend!` commits may be pushed.
+# Whether `fixup!`/`squash!`/`amend!` commits may be pushed
+# (`allow-autosquash-commits`).
 ALLOW_AUTOSQUASH_COMMITS = False
 
 # Commits asked of the host per call. A call costs about a quarter of what
@@ -61,32 +85,109 @@ BATCH_SIZE = 256
 HEADER = re.compile(r"(?P<type>\w+)(?:\((?P<scope>[^()]*)\))?(?P<breaking>!)?:(?P<space>\s*)(?P<description>.*)")
 AUTOSQUASH = re.compile(r"(fixup|squash|amend)! ")
 GIT_REVERT = re.compile(r'(Revert|Reapply) "')
+# A type in the settings: lowercase, as subjects are lowercased to match.
+TYPE_NAME = re.compile(r"[a-z][a-z0-9]*")
 
-FORMAT_HELP = (
-    "Write the subject as `type(scope): description`, e.g. `fix(parser): accept empty input`.\n"
-    f"Types: {', '.join(TYPES)}; the scope is optional.\n"
-    "Reword it (git commit --amend, or git rebase -i for older commits), then push again.\n"
-    "The format, and `!` for breaking changes: https://www.conventionalcommits.org/en/v1.0.0/"
-)
 AUTOSQUASH_HELP = (
     "Fold it into the commit it fixes with `git rebase -i --autosquash <upstream>`, then push again."
 )
 
 
-def problem(subject: str) -> Optional[str]:
+@dataclass
+class Settings:
+    """The admin's settings, or the defaults for those not set."""
+
+    types: Tuple[str, ...] = TYPES
+    max_vetoes_per_ref: int = MAX_VETOES_PER_REF
+    allow_autosquash_commits: bool = ALLOW_AUTOSQUASH_COMMITS
+
+
+def kind(value: SettingValue) -> str:
+    """What a setting's value is, for error messages."""
+    if isinstance(value, SettingValue_String):
+        return "a string"
+    if isinstance(value, SettingValue_Integer):
+        return "a whole number"
+    if isinstance(value, SettingValue_Float):
+        return "a fractional number"
+    if isinstance(value, SettingValue_Boolean):
+        return "a boolean"
+    return "a list of strings"
+
+
+def read_settings() -> Tuple[Settings, List[SettingError]]:
+    """The settings, and every problem with them; a setting that has one
+    keeps its default."""
+    s = Settings()
+    errors: List[SettingError] = []
+
+    def error(key: str, message: str) -> None:
+        errors.append(SettingError(key, message))
+
+    value = settings.get("types")
+    if value is None:
+        pass
+    elif not isinstance(value, SettingValue_Strings):
+        error("types", f'must be a list of strings, e.g. ["feat", "fix"], not {kind(value)}')
+    elif not value.value:
+        error("types", 'list at least one type, e.g. ["feat", "fix"]; to allow every subject, remove the policy')
+    else:
+        bad = [t for t in value.value if not TYPE_NAME.fullmatch(t)]
+        if bad:
+            listed = ", ".join(f'"{t}"' for t in bad)
+            error("types", f'{listed}: each type must be a lowercase word, e.g. "feat" (subjects match it in any case)')
+        else:
+            s.types = tuple(value.value)
+
+    value = settings.get("max-vetoes-per-ref")
+    if value is None:
+        pass
+    elif not isinstance(value, SettingValue_Integer):
+        error("max-vetoes-per-ref", f"must be a whole number, 1 or more, not {kind(value)}")
+    elif value.value < 1:
+        error("max-vetoes-per-ref", f"must be 1 or more, not {value.value}")
+    else:
+        s.max_vetoes_per_ref = value.value
+
+    value = settings.get("allow-autosquash-commits")
+    if value is None:
+        pass
+    elif not isinstance(value, SettingValue_Boolean):
+        error("allow-autosquash-commits", f"must be true or false, not {kind(value)}")
+    else:
+        s.allow_autosquash_commits = value.value
+
+    known = ("types", "max-vetoes-per-ref", "allow-autosquash-commits")
+    for key in settings.keys():
+        if key not in known:
+            error(key, f"this policy has no setting `{key}` (it reads: {', '.join(known)}); remove it or fix its name")
+    return s, errors
+
+
+def format_help(types: Tuple[str, ...]) -> str:
+    """The detail of a veto for a subject that is not a Conventional Commit."""
+    return (
+        "Write the subject as `type(scope): description`, e.g. `fix(parser): accept empty input`.\n"
+        f"Types: {', '.join(types)}; the scope is optional.\n"
+        "Reword it (git commit --amend, or git rebase -i for older commits), then push again.\n"
+        "The format, and `!` for breaking changes: https://www.conventionalcommits.org/en/v1.0.0/"
+    )
+
+
+def problem(subject: str, s: Settings) -> Optional[str]:
     """What is wrong with a commit subject, in one line, or None if nothing."""
     if not subject:
         return "the commit message is empty"
     if GIT_REVERT.match(subject):
         return None
     if AUTOSQUASH.match(subject):
-        if ALLOW_AUTOSQUASH_COMMITS:
+        if s.allow_autosquash_commits:
             return None
         return f"a `{subject.split('!')[0]}!` commit must be squashed before it is pushed"
     header = HEADER.fullmatch(subject)
     if header is None:
         return "the subject does not start with `type: ` or `type(scope): `"
-    if header["type"].lower() not in TYPES:
+    if header["type"].lower() not in s.types:
         return f"unknown commit type `{header['type']}`"
     if header["scope"] is not None and not header["scope"].strip():
         return "the scope in `()` is empty"
@@ -114,7 +215,7 @@ def new_commits(ref_name: str) -> Iterator[Commit]:
             yield from batch
 
 
-def check_ref(ref_name: str, already_reported: Set[str]) -> List[Veto]:
+def check_ref(ref_name: str, already_reported: Set[str], s: Settings) -> List[Veto]:
     """Vetoes for the bad commits one ref update brings in."""
     vetoes: List[Veto] = []
     left_out = 0
@@ -122,12 +223,12 @@ def check_ref(ref_name: str, already_reported: Set[str]) -> List[Veto]:
         if len(commit.parent_ids) > 1 or commit.id in already_reported:
             continue
         subject = subject_of(commit)
-        summary = problem(subject)
+        summary = problem(subject, s)
         if summary is None:
             continue
         already_reported.add(commit.id)
-        if len(vetoes) < MAX_VETOES_PER_REF:
-            detail = AUTOSQUASH_HELP if AUTOSQUASH.match(subject) else FORMAT_HELP
+        if len(vetoes) < s.max_vetoes_per_ref:
+            detail = AUTOSQUASH_HELP if AUTOSQUASH.match(subject) else format_help(s.types)
             vetoes.append(Veto(summary, detail, ref_name, commit.id))
         else:
             left_out += 1
@@ -135,7 +236,7 @@ def check_ref(ref_name: str, already_reported: Set[str]) -> List[Veto]:
         vetoes.append(
             Veto(
                 f"and {left_out} more commit{'s' if left_out > 1 else ''} whose subject is not a Conventional Commit",
-                f"Only the first {MAX_VETOES_PER_REF} are listed. `git log --no-merges --format='%h %s'` "
+                f"Only the first {s.max_vetoes_per_ref} are listed. `git log --no-merges --format='%h %s'` "
                 "over the pushed range shows them all; reword them in one `git rebase -i`.",
                 ref_name,
                 None,
@@ -145,10 +246,15 @@ def check_ref(ref_name: str, already_reported: Set[str]) -> List[Veto]:
 
 
 class WitWorld(wit_world.WitWorld):
+    def validate_settings(self) -> List[SettingError]:
+        return read_settings()[1]
+
     def check(self, push: Push) -> Verdict:
+        # hookrt ran validate_settings first: these are the admin's, checked.
+        s, _ = read_settings()
         vetoes: List[Veto] = []
         already_reported: Set[str] = set()
         for update in push.ref_updates:
             if update.kind != RefKind.DELETE:
-                vetoes.extend(check_ref(update.name, already_reported))
+                vetoes.extend(check_ref(update.name, already_reported, s))
         return Verdict_Reject(vetoes) if vetoes else Verdict_Accept()

@@ -159,16 +159,31 @@ macro_rules! policy {
         #[doc(hidden)]
         struct __HookrtPolicy;
 
+        ::std::thread_local! {
+            // hookrt calls `validate-settings` and then `check` in the same
+            // instance: the settings (compiled patterns, say) are built once.
+            static __HOOKRT_SETTINGS: ::std::cell::OnceCell<Result<$settings, Vec<$crate::SettingError>>> =
+                const { ::std::cell::OnceCell::new() };
+        }
+
         impl $crate::bindings::Guest for __HookrtPolicy {
             fn check(push: $crate::Push) -> $crate::Verdict {
-                match <$settings as $crate::settings::FromSettings>::from_settings() {
-                    Ok(settings) => $check(&push, &settings),
-                    Err(errors) => $crate::settings_rejected(&push, &errors),
-                }
+                __HOOKRT_SETTINGS.with(|cell| {
+                    match cell.get_or_init(<$settings as $crate::settings::FromSettings>::from_settings) {
+                        Ok(settings) => $check(&push, settings),
+                        Err(errors) => $crate::settings_rejected(&push, errors),
+                    }
+                })
             }
 
             fn validate_settings() -> Vec<$crate::SettingError> {
-                <$settings as $crate::settings::FromSettings>::from_settings().err().unwrap_or_default()
+                __HOOKRT_SETTINGS.with(|cell| {
+                    cell.get_or_init(<$settings as $crate::settings::FromSettings>::from_settings)
+                        .as_ref()
+                        .err()
+                        .cloned()
+                        .unwrap_or_default()
+                })
             }
         }
 

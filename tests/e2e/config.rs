@@ -333,3 +333,23 @@ fn every_push_leaves_one_audit_record() {
     assert!(policy["fuel"].as_u64().is_some_and(|f| f > 0), "{policy}");
     assert!(policy["duration_ms"].as_f64().is_some_and(|d| d > 0.0), "{policy}");
 }
+
+/// The guides show what `hookrt check` prints for a bad setting; the
+/// policies must print exactly that.
+#[test]
+fn the_guides_show_what_check_prints() {
+    for (guide, policy, config) in [
+        ("docs/policies.md", "jira-keys", "[policy.jira-keys.settings]\nprojects = [\"hook\"]\n"),
+        ("docs/admin.md", "protect-branches", "[policy.protect-branches.settings]\nprotected-branches = []\n"),
+    ] {
+        let text_of_guide = std::fs::read_to_string(crate::support::in_repo(guide)).expect("read the guide");
+        let prefix = format!("error  {policy}: ");
+        let shown = text_of_guide.lines().find(|l| l.starts_with(&prefix)).expect("the example line");
+        let server = Server::with_example(policy);
+        server.write_config(config);
+        let out = hookrt(&["check", server.bare.to_str().expect("utf-8")]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let expected = shown.replace("/srv/git/project.git", server.bare.to_str().expect("utf-8"));
+        assert!(text(&out).lines().any(|l| l == expected), "{guide}: want {expected}\n{}", text(&out));
+    }
+}

@@ -36,7 +36,7 @@ fn blocked_extensions_vetoes_an_archive_until_it_is_taken_out() {
     assert_eq!(server.server_refs(), before, "no ref may move on a rejected push");
     pushed.assert_line("hookrt: policy blocked-extensions vetoed refs/heads/main");
     pushed.assert_line(&format!("  commit {}  add the release", short(&bad)));
-    pushed.assert_line("  archive files can't be committed: dist/app.zip");
+    pushed.assert_line("  files of a blocked type can't be committed: dist/app.zip");
     pushed.assert_line("hookrt: push rejected: 1 veto");
 
     server.git(&["rm", "--quiet", "--cached", "dist/app.zip"]);
@@ -89,6 +89,9 @@ fn branch_owner_fails_closed_when_nobody_names_the_pusher() {
 
 // internal-authors
 
+/// The company domain of the test config's address (pusher@example.com).
+const INTERNAL_AUTHORS_SETTINGS: &str = "[policy.internal-authors.settings]\ndomains = [\"example.com\"]\n";
+
 #[test]
 fn internal_authors_passes_its_cases() {
     assert_push_rule_passes_its_cases("internal-authors");
@@ -97,6 +100,7 @@ fn internal_authors_passes_its_cases() {
 #[test]
 fn internal_authors_accepts_company_and_bot_authors() {
     let server = Server::with_example("internal-authors");
+    server.write_config(INTERNAL_AUTHORS_SETTINGS);
     server.commit("by the company address of the test config");
     let bot = [
         ("GIT_AUTHOR_NAME", "dependabot[bot]"),
@@ -110,6 +114,7 @@ fn internal_authors_accepts_company_and_bot_authors() {
 #[test]
 fn internal_authors_vetoes_an_outside_address() {
     let server = Server::with_example("internal-authors");
+    server.write_config(INTERNAL_AUTHORS_SETTINGS);
     let before = server.server_refs();
     server.commit("from work");
     let bad = server.commit_with("from home", &[("GIT_AUTHOR_EMAIL", "ann@gmail.com")]);

@@ -43,6 +43,9 @@ fn branch_name_checks_only_new_branches() {
     // A branch from before the rule keeps working.
     server.push(&["origin", "main:refs/heads/legacy"]).assert_ok();
     server.add_policy("branch-name", &example_policy("branch-name"));
+    server.write_config(
+        "[policy.branch-name.settings]\nbranch-name-regex = '^(?:feature|fix|hotfix|release|docs|chore)/[A-Za-z0-9._-]+$'\n",
+    );
     server.commit("more work");
 
     let before = server.server_refs();
@@ -72,6 +75,7 @@ fn branch_name_passes_its_cases() {
 #[test]
 fn author_email_names_the_address_that_does_not_match() {
     let server = Server::with_example("author-email");
+    server.write_config("[policy.author-email.settings]\nemail-regex = '(?i)@example\\.com$'\n");
     let before = server.server_refs();
     let outside = server.commit_with("work from home", &[("GIT_AUTHOR_EMAIL", "ann@home.example.org")]);
     let rebased = server.commit_with("rebased at home", &[("GIT_COMMITTER_EMAIL", "ann@home.net")]);

@@ -36,6 +36,7 @@ fn vetoed_push_changes_no_ref_and_names_policy_ref_and_commit() {
 fn jira_keys_vetoes_each_commit_without_a_key() {
     let server = Server::new();
     server.add_policy("jira-keys", &example_policy("jira-keys"));
+    server.write_config("[policy.jira-keys.settings]\nprojects = [\"HOOK\", \"OPS\"]\n");
     server.commit("HOOK-1 add the parser");
     let bad = server.commit("fix typo");
     let pushed = server.push(&["origin", "main"]).assert_rejected();

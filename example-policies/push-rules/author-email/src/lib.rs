@@ -3,50 +3,82 @@
 //!
 //! GitLab's push rule "Commit author's email": both the author's and the
 //! committer's e-mail address of every commit new to the repository must
-//! match [`EMAIL`]. Commits already in the repository are not checked again:
-//! branching from old history, written before the rule, must still work.
-//! Each address is a veto of its own, naming which one (author or committer)
-//! and the address, since they are fixed differently.
+//! match the admin's regular expression. Commits already in the repository
+//! are not checked again: branching from old history, written before the
+//! rule, must still work. Each address is a veto of its own, naming which
+//! one (author or committer) and the address, since they are fixed
+//! differently.
+//!
+//! ```toml
+//! [policy.author-email.settings]
+//! email-regex = '(?i)@example\.com$'   # required; (?i): domains have no case
+//! ```
 
-use std::sync::LazyLock;
-
-use hookrt_guest::{Filter, Push, RefKind, Verdict, Veto};
+use hookrt_guest::settings::{FromSettings, Reader};
+use hookrt_guest::{Filter, Push, RefKind, SettingError, Verdict, Veto};
 use regex::Regex;
 
-// Until policies get settings (issue 6), the parameters are constants here.
+/// The admin's settings, checked.
+struct Settings {
+    /// What both e-mail addresses must match (`as_str()` is as written).
+    email: Regex,
+}
 
-/// What both e-mail addresses must match. Case-insensitive: domains are.
-const EMAIL: &str = r"(?i)@example\.com$";
+impl FromSettings for Settings {
+    fn from_settings() -> Result<Self, Vec<SettingError>> {
+        let mut s = Reader::new();
+        let email_regex: String = s.required("email-regex");
+        match compile(&email_regex) {
+            Ok(email) => s.finish(Settings { email }),
+            Err(problem) => {
+                s.error("email-regex", problem);
+                Err(s.finish(()).err().unwrap_or_default())
+            }
+        }
+    }
+}
 
-// Compiled on first use. An invalid constant is a bug of this policy: the unit
-// test below catches it, and on a server the panic rejects the push.
-static PATTERN: LazyLock<Regex> = LazyLock::new(|| Regex::new(EMAIL).expect("EMAIL is a valid regex"));
+/// `regex` compiled, or what is wrong with it.
+fn compile(regex: &str) -> Result<Regex, String> {
+    if regex.is_empty() {
+        return Err(
+            "write what the addresses must match, e.g. '(?i)@example\\.com$' (an empty one matches every address)"
+                .into(),
+        );
+    }
+    Regex::new(regex).map_err(|e| {
+        let text = e.to_string();
+        let why = text.lines().find_map(|l| l.strip_prefix("error: ")).unwrap_or(text.trim());
+        format!("'{regex}' is not a valid regular expression: {why}")
+    })
+}
 
-fn check(push: &Push) -> Verdict {
+fn check(push: &Push, settings: &Settings) -> Verdict {
+    let expected = settings.email.as_str();
     let mut vetoes = Vec::new();
     for update in push.updates().iter().filter(|u| u.kind != RefKind::Delete) {
         for commit in update.commits(Filter::AddedToRepository) {
-            if !PATTERN.is_match(&commit.author.email) {
+            if !settings.email.is_match(&commit.author.email) {
                 vetoes.push(Veto::commit(
                     update,
                     &commit,
-                    format!("author email {:?} does not match the required expression {EMAIL}", commit.author.email),
+                    format!("author email {:?} does not match the required expression {expected}", commit.author.email),
                     "Set your work address and rewrite the commits with it, then push again:\n\
-                     git config user.email you@example.com\n\
+                     git config user.email <your work address>\n\
                      git rebase --exec 'git commit --amend --no-edit --reset-author' origin/main",
                 ));
             }
-            if !PATTERN.is_match(&commit.committer.email) {
+            if !settings.email.is_match(&commit.committer.email) {
                 vetoes.push(Veto::commit(
                     update,
                     &commit,
                     format!(
-                        "committer email {:?} does not match the required expression {EMAIL}",
+                        "committer email {:?} does not match the required expression {expected}",
                         commit.committer.email
                     ),
                     "The committer is whoever last rewrote the commit (rebase, cherry-pick, amend).\n\
                      Set your work address and rewrite the commits, then push again:\n\
-                     git config user.email you@example.com\n\
+                     git config user.email <your work address>\n\
                      git rebase --force-rebase origin/main",
                 ));
             }
@@ -55,19 +87,29 @@ fn check(push: &Push) -> Verdict {
     Verdict::from_vetoes(vetoes)
 }
 
-hookrt_guest::policy!(check);
+hookrt_guest::policy!(check, Settings);
 
 #[cfg(test)]
 mod tests {
-    use super::PATTERN;
+    use super::compile;
 
     #[test]
-    fn the_pattern_takes_the_domain_only() {
+    fn the_documented_expression_takes_the_domain_only() {
+        let pattern = compile(r"(?i)@example\.com$").expect("valid");
         for email in ["ann@example.com", "Bob.Builder@EXAMPLE.COM"] {
-            assert!(PATTERN.is_match(email), "{email}");
+            assert!(pattern.is_match(email), "{email}");
         }
         for email in ["ann@example.org", "ann@example.com.evil.org", "ann@exampleXcom", ""] {
-            assert!(!PATTERN.is_match(email), "{email}");
+            assert!(!pattern.is_match(email), "{email}");
         }
+    }
+
+    #[test]
+    fn bad_expressions_say_why() {
+        assert_eq!(
+            compile("(@example.com").err().as_deref(),
+            Some("'(@example.com' is not a valid regular expression: unclosed group")
+        );
+        assert!(compile("").is_err_and(|e| e.contains("an empty one matches every address")));
     }
 }

@@ -1,29 +1,60 @@
 //! branch-name: new branches follow the naming scheme.
 //!
-//! GitLab's push rule "Branch name": the name of a branch must match
-//! [`BRANCH_NAME`]. As in GitLab, only branches the push creates are
-//! checked: existing branches keep working whatever they are called, so
+//! GitLab's push rule "Branch name": the name of a branch must match the
+//! admin's regular expression. As in GitLab, only branches the push creates
+//! are checked: existing branches keep working whatever they are called, so
 //! turning the rule on breaks nobody's next push. The default branch (the
 //! one `HEAD` names) is always allowed, as GitLab allows it, so that an empty
 //! repository can receive its first push. Tags and other refs are not
 //! branches and are left alone.
+//!
+//! ```toml
+//! [policy.branch-name.settings]
+//! # required: what a new branch must be called (without refs/heads/), e.g.
+//! # a kind, a slash and a short name: feature/login-form, release/2.0
+//! branch-name-regex = '^(?:feature|fix|hotfix|release|docs|chore)/[A-Za-z0-9._-]+$'
+//! ```
 
-use std::sync::LazyLock;
-
-use hookrt_guest::{Push, RefClass, RefKind, Verdict, Veto};
+use hookrt_guest::settings::{FromSettings, Reader};
+use hookrt_guest::{Push, RefClass, RefKind, SettingError, Verdict, Veto};
 use regex::Regex;
 
-// Until policies get settings (issue 6), the parameters are constants here.
+/// The admin's settings, checked.
+struct Settings {
+    /// What a new branch must be called (`as_str()` is as written).
+    branch_name: Regex,
+}
 
-/// What a new branch must be called (without `refs/heads/`): a kind, a
-/// slash and a short name, e.g. `feature/login-form` or `release/2.0`.
-const BRANCH_NAME: &str = r"^(?:feature|fix|hotfix|release|docs|chore)/[A-Za-z0-9._-]+$";
+impl FromSettings for Settings {
+    fn from_settings() -> Result<Self, Vec<SettingError>> {
+        let mut s = Reader::new();
+        let branch_name_regex: String = s.required("branch-name-regex");
+        match compile(&branch_name_regex) {
+            Ok(branch_name) => s.finish(Settings { branch_name }),
+            Err(problem) => {
+                s.error("branch-name-regex", problem);
+                Err(s.finish(()).err().unwrap_or_default())
+            }
+        }
+    }
+}
 
-// Compiled on first use. An invalid constant is a bug of this policy: the unit
-// test below catches it, and on a server the panic rejects the push.
-static PATTERN: LazyLock<Regex> = LazyLock::new(|| Regex::new(BRANCH_NAME).expect("BRANCH_NAME is a valid regex"));
+/// `regex` compiled, or what is wrong with it.
+fn compile(regex: &str) -> Result<Regex, String> {
+    if regex.is_empty() {
+        return Err(
+            "write the naming scheme, e.g. '^(feature|fix)/[a-z0-9-]+$' (an empty one matches every name)".into()
+        );
+    }
+    Regex::new(regex).map_err(|e| {
+        let text = e.to_string();
+        let why = text.lines().find_map(|l| l.strip_prefix("error: ")).unwrap_or(text.trim());
+        format!("'{regex}' is not a valid regular expression: {why}")
+    })
+}
 
-fn check(push: &Push) -> Verdict {
+fn check(push: &Push, settings: &Settings) -> Verdict {
+    let expected = settings.branch_name.as_str();
     let is_default = |name: &str| push.default_branch.as_deref() == Some(name);
     let created = push
         .updates()
@@ -32,14 +63,16 @@ fn check(push: &Push) -> Verdict {
     let mut vetoes = Vec::new();
     for update in created {
         let name = update.short_name();
-        if !PATTERN.is_match(name) {
+        if !settings.branch_name.is_match(name) {
+            // Suggest feature/<last part> when the scheme takes it.
+            let feature = format!("feature/{}", name.rsplit('/').next().unwrap_or(name));
+            let rename = if settings.branch_name.is_match(&feature) { feature } else { "<new-name>".to_owned() };
             vetoes.push(Veto::on_ref(
                 update,
-                format!("branch name {name:?} does not match the required expression {BRANCH_NAME}"),
+                format!("branch name {name:?} does not match the required expression {expected}"),
                 format!(
                     "Push it under a name that matches instead, e.g.\n\
-                     git branch -m {name} feature/{suggested} && git push origin feature/{suggested}",
-                    suggested = name.rsplit('/').next().unwrap_or(name)
+                     git branch -m {name} {rename} && git push origin {rename}"
                 ),
             ));
         }
@@ -47,19 +80,27 @@ fn check(push: &Push) -> Verdict {
     Verdict::from_vetoes(vetoes)
 }
 
-hookrt_guest::policy!(check);
+hookrt_guest::policy!(check, Settings);
 
 #[cfg(test)]
 mod tests {
-    use super::PATTERN;
+    use super::compile;
 
     #[test]
-    fn the_pattern_takes_kind_slash_name() {
+    fn the_documented_scheme_takes_kind_slash_name() {
+        let pattern = compile(r"^(?:feature|fix|hotfix|release|docs|chore)/[A-Za-z0-9._-]+$").expect("valid");
         for name in ["feature/login-form", "fix/issue_12", "release/2.0"] {
-            assert!(PATTERN.is_match(name), "{name}");
+            assert!(pattern.is_match(name), "{name}");
         }
         for name in ["login-form", "feature/", "feature/a/b", "Feature/x", "feature/a b"] {
-            assert!(!PATTERN.is_match(name), "{name}");
+            assert!(!pattern.is_match(name), "{name}");
         }
+    }
+
+    #[test]
+    fn bad_expressions_say_why() {
+        let problem = compile("^feature/[a-z+$").err().unwrap_or_default();
+        assert_eq!(problem, "'^feature/[a-z+$' is not a valid regular expression: unclosed character class");
+        assert!(compile("").is_err_and(|e| e.contains("an empty one matches every name")));
     }
 }

@@ -25,9 +25,8 @@
 
 use hookrt_guest::{Filter, Push, RefKind, Verdict, Veto};
 
-// Until policies get settings (issue 6), the parameters are constants here.
-
-/// The trailer that certifies a commit.
+/// The trailer that certifies a commit. The DCO names it, so it is not a
+/// setting: the rule has none.
 const TRAILER: &str = "Signed-off-by";
 
 /// Whether a sign-off names someone: `Name <local@domain>`, as GitLab's

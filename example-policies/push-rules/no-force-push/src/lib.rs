@@ -10,12 +10,52 @@
 //! The host answers "is this a force push" itself, once per push, without
 //! the policy walking any commits. If it can't tell, the update is vetoed
 //! (fail closed).
+//!
+//! ```toml
+//! [policy.no-force-push.settings]
+//! protect = ["branches", "tags"]   # the default; ["branches"] lets tags move
+//! ```
 
-use hookrt_guest::{Push, RefClass, RefKind, RefUpdate, Verdict, Veto};
+use hookrt_guest::settings::{FromSettings, Reader};
+use hookrt_guest::{Push, RefClass, RefKind, RefUpdate, SettingError, Verdict, Veto};
 
-// Until policies get settings (issue 6), the parameters are constants here.
-/// The kinds of refs that may not be force-pushed.
-const PROTECTED_CLASSES: &[RefClass] = &[RefClass::Branch, RefClass::Tag];
+/// The admin's settings, checked.
+struct Settings {
+    /// The kinds of refs that may not be force-pushed; at least one.
+    protect: Vec<RefClass>,
+}
+
+impl FromSettings for Settings {
+    fn from_settings() -> Result<Self, Vec<SettingError>> {
+        let mut s = Reader::new();
+        let names = s.or("protect", vec!["branches".to_owned(), "tags".to_owned()]);
+        if names.is_empty() {
+            s.error(
+                "protect",
+                "list what to protect, e.g. [\"branches\", \"tags\"]; to protect nothing, remove the policy",
+            );
+        }
+        let mut protect = Vec::new();
+        for name in &names {
+            match ref_class(name) {
+                Ok(class) => protect.push(class),
+                Err(problem) => s.error("protect", problem),
+            }
+        }
+        s.finish(Settings { protect })
+    }
+}
+
+/// The kind of ref `name` stands for, or what to write instead.
+fn ref_class(name: &str) -> Result<RefClass, String> {
+    match name {
+        "branches" => Ok(RefClass::Branch),
+        "tags" => Ok(RefClass::Tag),
+        "branch" | "heads" => Err(format!("{name:?}: write \"branches\"")),
+        "tag" => Err(format!("{name:?}: write \"tags\"")),
+        _ => Err(format!("{name:?} is not a kind of ref: write \"branches\", \"tags\" or both")),
+    }
+}
 
 fn short(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
@@ -36,9 +76,9 @@ fn veto(update: &RefUpdate) -> Veto {
     )
 }
 
-fn check(push: &Push) -> Verdict {
+fn check(push: &Push, settings: &Settings) -> Verdict {
     let mut vetoes = Vec::new();
-    for update in push.updates().iter().filter(|u| u.kind == RefKind::Update && PROTECTED_CLASSES.contains(&u.class)) {
+    for update in push.updates().iter().filter(|u| u.kind == RefKind::Update && settings.protect.contains(&u.class)) {
         match update.is_force_push() {
             Ok(false) => {}
             Ok(true) => vetoes.push(veto(update)),
@@ -53,4 +93,18 @@ fn check(push: &Push) -> Verdict {
     Verdict::from_vetoes(vetoes)
 }
 
-hookrt_guest::policy!(check);
+hookrt_guest::policy!(check, Settings);
+
+#[cfg(test)]
+mod tests {
+    use super::ref_class;
+    use hookrt_guest::RefClass;
+
+    #[test]
+    fn kinds_of_refs() {
+        assert_eq!(ref_class("branches"), Ok(RefClass::Branch));
+        assert_eq!(ref_class("tags"), Ok(RefClass::Tag));
+        assert_eq!(ref_class("tag"), Err("\"tag\": write \"tags\"".to_owned()));
+        assert!(ref_class("notes").is_err_and(|p| p.contains("not a kind of ref")));
+    }
+}

@@ -14,26 +14,40 @@
 //! within a file therefore does not count, and a secret already in the
 //! repository does not block every later edit of its file. Binary files
 //! (git's test: a NUL in the first 8000 bytes) are skipped. Of a file bigger
-//! than the host lets a policy read (1 MiB by default), the start is scanned
-//! and the pusher is warned that the rest was not.
+//! than the host lets a policy read (`blob_read_kib`, 1 MiB by default), the
+//! start is scanned and the pusher is warned that the rest was not.
 //!
 //! A merge is compared with its first parent; a path whose content is the
 //! same as in another parent came from there and was checked there (or was
 //! in the repository already), so only what the merge itself introduces is
 //! scanned. A veto names the path and line, never the secret itself.
+//!
+//! ```toml
+//! [policy.no-secrets]
+//! blob_read_kib = 4096   # scan the first 4 MiB of each file rather than 1 MiB
+//!
+//! [policy.no-secrets.settings]
+//! # The default: what starts a private key, each a "-----BEGIN …" line.
+//! # [] looks for AWS access keys only.
+//! private-key-headers = [
+//!     "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN OPENSSH PRIVATE KEY-----",
+//!     "-----BEGIN EC PRIVATE KEY-----", "-----BEGIN DSA PRIVATE KEY-----",
+//!     "-----BEGIN PRIVATE KEY-----", "-----BEGIN ENCRYPTED PRIVATE KEY-----",
+//!     "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+//! ]
+//! ```
 
 use std::collections::HashSet;
 
+use hookrt_guest::settings::{FromSettings, Reader};
 use hookrt_guest::{
-    Change, ChangeKind, Commit, Filter, LookupError, Push, RefKind, RefUpdate, Verdict, Veto, read_blob, warn,
+    Change, ChangeKind, Commit, Filter, LookupError, Push, RefKind, RefUpdate, SettingError, Verdict, Veto, read_blob,
+    warn,
 };
 
-// Until policies get settings (issue 6), the parameters are constants here.
-/// How much of a file is scanned (the host caps reads at 1 MiB by default).
-const MAX_SCAN_BYTES: u64 = 1024 * 1024;
 /// What every private-key header starts with.
 const PEM_BEGIN: &str = "-----BEGIN ";
-/// Lines holding any of these start a private key.
+/// The default `private-key-headers`.
 const PRIVATE_KEY_HEADERS: &[&str] = &[
     "-----BEGIN RSA PRIVATE KEY-----",
     "-----BEGIN OPENSSH PRIVATE KEY-----",
@@ -49,10 +63,39 @@ const AWS_KEY_LEN: usize = 20;
 /// How many findings one veto lists.
 const MAX_LISTED: usize = 5;
 
+/// The admin's settings, checked.
+struct Settings {
+    /// Lines holding any of these start a private key; each starts with
+    /// [`PEM_BEGIN`].
+    private_key_headers: Vec<String>,
+}
+
+impl FromSettings for Settings {
+    fn from_settings() -> Result<Self, Vec<SettingError>> {
+        let mut s = Reader::new();
+        let defaults = PRIVATE_KEY_HEADERS.iter().map(|h| h.to_string()).collect();
+        let private_key_headers: Vec<String> = s.or("private-key-headers", defaults);
+        for problem in private_key_headers.iter().filter_map(|h| header_problem(h)) {
+            s.error("private-key-headers", problem);
+        }
+        s.finish(Settings { private_key_headers })
+    }
+}
+
+/// What is wrong with `header` as a private-key header, if anything.
+fn header_problem(header: &str) -> Option<String> {
+    // Files holding no "-----BEGIN " are skipped unread line by line, so
+    // every header must contain it.
+    let named = header.strip_prefix(PEM_BEGIN).is_some_and(|rest| !rest.trim_matches('-').trim().is_empty());
+    (!named).then(|| {
+        format!("{header:?} is not a PEM header: write the whole first line, e.g. \"-----BEGIN RSA PRIVATE KEY-----\"")
+    })
+}
+
 /// What kind of secret `line` holds, described without the secret itself.
-fn find_secret(line: &str) -> Option<String> {
+fn find_secret(line: &str, headers: &[String]) -> Option<String> {
     let pem = line.contains(PEM_BEGIN);
-    if let Some(header) = PRIVATE_KEY_HEADERS.iter().find(|h| pem && line.contains(*h)) {
+    if let Some(header) = headers.iter().find(|h| pem && line.contains(h.as_str())) {
         return Some(format!("a private key ({})", header.trim_matches('-')));
     }
     has_aws_key(line).then(|| format!("an AWS access key id ({AWS_KEY_PREFIX}{})", "*".repeat(16)))
@@ -83,12 +126,18 @@ struct Finding {
 
 /// The secrets on the lines `change` adds. Warns when the file is too big
 /// to scan whole.
-fn scan(update: &RefUpdate, commit: &Commit, change: &Change) -> Result<Vec<Finding>, LookupError> {
+fn scan(
+    update: &RefUpdate,
+    commit: &Commit,
+    change: &Change,
+    settings: &Settings,
+) -> Result<Vec<Finding>, LookupError> {
     let Some(new_id) = change.new_id.as_deref() else { return Ok(Vec::new()) };
     if change.old_id.as_deref() == Some(new_id) || (commit.is_merge && change.from_other_parent(commit)?) {
         return Ok(Vec::new());
     }
-    let new = read_blob(new_id, MAX_SCAN_BYTES)?;
+    // As much as the admin lets a policy read (blob_read_kib).
+    let new = read_blob(new_id, u64::MAX)?;
     if new.looks_binary {
         return Ok(Vec::new());
     }
@@ -111,11 +160,14 @@ fn scan(update: &RefUpdate, commit: &Commit, change: &Change) -> Result<Vec<Find
     if !text.contains(PEM_BEGIN) && !text.contains(AWS_KEY_PREFIX) {
         return Ok(Vec::new());
     }
-    let mut findings: Vec<(usize, &str, String)> =
-        text.lines().enumerate().filter_map(|(n, line)| find_secret(line).map(|what| (n + 1, line, what))).collect();
+    let mut findings: Vec<(usize, &str, String)> = text
+        .lines()
+        .enumerate()
+        .filter_map(|(n, line)| find_secret(line, &settings.private_key_headers).map(|what| (n + 1, line, what)))
+        .collect();
     // Only now, and only for a file with a hit, read the old content.
     if let (false, Some(old_id)) = (findings.is_empty(), change.old_id.as_deref()) {
-        let old = read_blob(old_id, MAX_SCAN_BYTES)?;
+        let old = read_blob(old_id, u64::MAX)?;
         let old_text = old.text();
         let old_lines: HashSet<&str> = old_text.lines().collect();
         findings.retain(|(_, line, _)| !old_lines.contains(line));
@@ -123,12 +175,12 @@ fn scan(update: &RefUpdate, commit: &Commit, change: &Change) -> Result<Vec<Find
     Ok(findings.into_iter().map(|(line, _, what)| Finding { path: change.path.clone(), line, what }).collect())
 }
 
-fn findings(update: &RefUpdate, commit: &Commit) -> Result<Vec<Finding>, LookupError> {
+fn findings(update: &RefUpdate, commit: &Commit, settings: &Settings) -> Result<Vec<Finding>, LookupError> {
     let mut found = Vec::new();
     for change in commit.changes()? {
         let regular_file = change.new_mode & 0o170000 == 0o100000;
         if regular_file && matches!(change.kind, ChangeKind::Added | ChangeKind::Modified) {
-            found.extend(scan(update, commit, &change)?);
+            found.extend(scan(update, commit, &change, settings)?);
         }
     }
     Ok(found)
@@ -157,11 +209,11 @@ fn veto(update: &RefUpdate, commit: &Commit, found: &[Finding]) -> Veto {
     Veto::commit(update, commit, summary, detail)
 }
 
-fn check(push: &Push) -> Verdict {
+fn check(push: &Push, settings: &Settings) -> Verdict {
     let mut vetoes = Vec::new();
     for update in push.updates().iter().filter(|u| u.kind != RefKind::Delete) {
         for commit in update.commits(Filter::AddedToRepository) {
-            match findings(update, &commit) {
+            match findings(update, &commit, settings) {
                 Ok(found) if found.is_empty() => {}
                 Ok(found) => vetoes.push(veto(update, &commit, &found)),
                 // Fail closed: a commit that can't be read can't be cleared.
@@ -177,14 +229,16 @@ fn check(push: &Push) -> Verdict {
     Verdict::from_vetoes(vetoes)
 }
 
-hookrt_guest::policy!(check);
+hookrt_guest::policy!(check, Settings);
 
 #[cfg(test)]
 mod tests {
-    use super::find_secret;
+    use super::{PRIVATE_KEY_HEADERS, find_secret, header_problem};
 
     #[test]
     fn finds_keys_without_showing_them() {
+        let headers: Vec<String> = PRIVATE_KEY_HEADERS.iter().map(|h| h.to_string()).collect();
+        let find_secret = |line: &str| find_secret(line, &headers);
         let rsa = find_secret("-----BEGIN RSA PRIVATE KEY-----");
         assert_eq!(rsa.as_deref(), Some("a private key (BEGIN RSA PRIVATE KEY)"));
         assert!(find_secret("  key: \"-----BEGIN OPENSSH PRIVATE KEY-----\"").is_some());
@@ -197,5 +251,24 @@ mod tests {
         assert!(find_secret("AKIAIOSFODNN7EXAMPLEX").is_none(), "too long");
         assert!(find_secret("XAKIAIOSFODNN7EXAMPLE").is_none(), "glued");
         assert!(find_secret("AKIAiosfodnn7example").is_none(), "lower case");
+    }
+
+    #[test]
+    fn only_the_listed_headers_count() {
+        let headers = ["-----BEGIN SSH2 ENCRYPTED PRIVATE KEY-----".to_owned()];
+        assert!(find_secret("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----", &headers).is_none());
+        assert!(find_secret("-----BEGIN SSH2 ENCRYPTED PRIVATE KEY-----", &headers).is_some());
+        assert!(find_secret("-----BEGIN RSA PRIVATE KEY-----", &headers).is_none());
+        assert!(find_secret("AKIAIOSFODNN7EXAMPLE", &[]).is_some(), "AWS keys are always looked for");
+    }
+
+    #[test]
+    fn headers_are_checked() {
+        for header in PRIVATE_KEY_HEADERS {
+            assert_eq!(header_problem(header), None, "{header}");
+        }
+        for header in ["", "RSA PRIVATE KEY", "-----BEGIN -----", "BEGIN RSA PRIVATE KEY", "-----BEGIN"] {
+            assert!(header_problem(header).is_some(), "{header:?}");
+        }
     }
 }

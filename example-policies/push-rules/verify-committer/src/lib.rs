@@ -12,11 +12,10 @@
 //! `GITEA_PUSHER_EMAIL`). Where none gives one (GitHub Enterprise, GitLab
 //! and the ssh login name only an account), the check cannot be made: the
 //! push is accepted and the pusher is told the check was skipped, rather
-//! than rejecting every push on such a server.
+//! than rejecting every push on such a server. The rule has no settings.
 
 use hookrt_guest::{Commit, Filter, Push, RefKind, RefUpdate, Verdict, Veto, write_line};
 
-// Until policies get settings (issue 6), the parameters are constants here.
 /// The line the pusher sees when the check cannot be made.
 const SKIPPED: &str = "the server gives no e-mail for the pusher, so committers were not checked";
 
