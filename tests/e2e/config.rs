@@ -353,3 +353,28 @@ fn the_guides_show_what_check_prints() {
         assert!(text(&out).lines().any(|l| l == expected), "{guide}: want {expected}\n{}", text(&out));
     }
 }
+
+#[test]
+fn on_failure_allow_lets_the_push_through_with_a_warning() {
+    let server = configurable_server();
+    server.add_policy("configurable", &test_guest("configurable"));
+    server
+        .write_config("[policy.configurable]\ntimeout_ms = 100\non_failure = \"allow\"\nsettings = { spin = true }\n");
+    let commit = server.commit("anything");
+    let pushed = server.push(&["origin", "main"]).assert_ok();
+    let lines = pushed.remote_lines();
+    assert!(
+        lines.contains(&"hookrt: warning: policy configurable: ran past its deadline (100 ms)"),
+        "{}",
+        pushed.stderr
+    );
+    assert!(
+        lines.contains(&"  The push goes on: this policy is set to `on_failure = \"allow\"`."),
+        "{}",
+        pushed.stderr
+    );
+    assert!(server.server_refs().contains(&commit));
+    let policy = &last_policies(&server)[0];
+    assert_eq!((policy["verdict"].as_str(), policy["cause"].as_str()), (Some("failed"), Some("deadline")));
+    assert_eq!(policy["blocking"], false);
+}
