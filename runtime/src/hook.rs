@@ -74,43 +74,52 @@ pub fn run_hook(request: &HookRequest) -> Result<Report, HookError> {
 
 fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<Report, HookError> {
     let push = &request.push;
-    let mut entries = Vec::new();
-    let mut to_run = Vec::new();
-    for spec in set.policies.iter().filter(|spec| spec.hook == push.hook) {
-        let updates: Vec<_> = push.updates.iter().filter(|u| spec.refs.matches(&u.name)).cloned().collect();
-        let pusher = push.pusher.as_ref().map(|p| p.name.as_str());
-        let skip = if spec.mode == Mode::Disabled {
-            Some(Skip::Disabled)
-        } else if let Some(name) = pusher.filter(|name| spec.bypass.iter().any(|b| b == name)) {
-            Some(Skip::Bypassed(name.to_owned()))
-        } else if updates.is_empty() {
-            Some(Skip::NoMatchingRefs)
-        } else {
-            None
-        };
-        match skip {
-            Some(skip) => entries.push((entries.len() + to_run.len(), PolicyEntry::new(spec, Status::Skipped(skip)))),
-            None => to_run.push((entries.len() + to_run.len(), spec, updates)),
-        }
-    }
+    let pusher = push.pusher.as_ref().map(|p| p.name.as_str());
+    // Each policy of this hook: the ref updates it is handed, or why it
+    // does not run.
+    let plan: Vec<(&PolicySpec, Result<Vec<_>, Skip>)> = set
+        .policies
+        .iter()
+        .filter(|spec| spec.hook == push.hook)
+        .map(|spec| {
+            let updates: Vec<_> = push.updates.iter().filter(|u| spec.refs.matches(&u.name)).cloned().collect();
+            let plan = if spec.mode == Mode::Disabled {
+                Err(Skip::Disabled)
+            } else if let Some(name) = pusher.filter(|name| spec.bypass.iter().any(|b| b == name)) {
+                Err(Skip::Bypassed(name.to_owned()))
+            } else if updates.is_empty() {
+                Err(Skip::NoMatchingRefs)
+            } else {
+                Ok(updates)
+            };
+            (spec, plan)
+        })
+        .collect();
     let mut report = Report::new(push.hook, Vec::new(), None);
     // Refused overrides are news where policies run, not in every hook.
-    if !entries.is_empty() || !to_run.is_empty() {
+    if !plan.is_empty() {
         report.notices = set.notices.clone();
     }
-    if !to_run.is_empty() {
-        let repo = Repo::open(&push.git_dir, &request.object_dirs, push.hook, &push.updates)?;
-        let sandbox = Sandbox::new(request.cache_dir.as_deref())?;
-        let deadline = started + set.budget;
-        for (position, spec, updates) in to_run {
-            let push = Push { updates, ..push.clone() };
-            let run = run_within_budget(&sandbox, spec, &push, &repo, deadline, set);
-            entries.push((position, PolicyEntry::new(spec, Status::Ran(run))));
-        }
-        report.repo = Some(repo);
+    // The repository and the engine are set up for the first policy that
+    // runs, not for hooks whose policies are all skipped.
+    let mut engine: Option<(Repo, Sandbox)> = None;
+    let deadline = started + set.budget;
+    for (spec, plan) in plan {
+        let status = match plan {
+            Err(skip) => Status::Skipped(skip),
+            Ok(updates) => {
+                if engine.is_none() {
+                    let repo = Repo::open(&push.git_dir, &request.object_dirs, push.hook, &push.updates)?;
+                    engine = Some((repo, Sandbox::new(request.cache_dir.as_deref())?));
+                }
+                let Some((repo, sandbox)) = &engine else { continue };
+                let push = Push { updates, ..push.clone() };
+                Status::Ran(run_within_budget(sandbox, spec, &push, repo, deadline, set))
+            }
+        };
+        report.entries.push(PolicyEntry::new(spec, status));
     }
-    entries.sort_by_key(|(position, _)| *position);
-    report.entries = entries.into_iter().map(|(_, entry)| entry).collect();
+    report.repo = engine.map(|(repo, _)| repo);
     Ok(report)
 }
 

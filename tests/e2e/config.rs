@@ -8,10 +8,18 @@
 //! ref with `veto` as the summary, spins forever with `spin = true`, and
 //! accepts `limit` only from 1 to 100.
 
-use crate::support::{Server, hookrt, test_guest};
+use crate::support::{Server, test_guest};
 
+/// A server with the `configurable` guest in the repository's policies.
 fn configurable_server() -> Server {
-    Server::new()
+    let server = Server::new();
+    server.add_policy("configurable", &test_guest("configurable"));
+    server
+}
+
+/// `hookrt check` on the server's repository, with its server-wide scope.
+fn check(server: &Server) -> std::process::Output {
+    server.hookrt(&["check", server.bare.to_str().expect("utf-8")])
 }
 
 fn text(out: &std::process::Output) -> String {
@@ -27,7 +35,7 @@ fn last_policies(server: &Server) -> Vec<serde_json::Value> {
 
 #[test]
 fn a_server_wide_policy_runs_for_a_repository_without_one() {
-    let server = configurable_server();
+    let server = Server::new();
     server.add_global_policy("configurable", &test_guest("configurable"));
     server
         .write_global_config("[policy.configurable.settings]\nlabel = \"server\"\nveto = \"frozen for the release\"\n");
@@ -48,7 +56,7 @@ fn a_server_wide_policy_runs_for_a_repository_without_one() {
 
 #[test]
 fn a_repository_entry_overrides_the_server_entry_key_by_key() {
-    let server = configurable_server();
+    let server = Server::new();
     server.add_global_policy("configurable", &test_guest("configurable"));
     server.write_global_config("[policy.configurable.settings]\nlabel = \"server\"\nveto = \"server says no\"\n");
     server.write_config("[policy.configurable.settings]\nveto = \"repository says no\"\n");
@@ -70,7 +78,7 @@ fn a_repository_entry_overrides_the_server_entry_key_by_key() {
 
 #[test]
 fn a_mandatory_policy_stays_on_when_a_repository_disables_it() {
-    let server = configurable_server();
+    let server = Server::new();
     server.add_global_policy("configurable", &test_guest("configurable"));
     server.write_global_config(
         "[policy.configurable]\nmandatory = true\n\n[policy.configurable.settings]\nveto = \"signed-off commits only\"\n",
@@ -96,12 +104,7 @@ fn a_mandatory_policy_stays_on_when_a_repository_disables_it() {
     let records = server.audit_records();
     assert!(records.last().expect("a record")["notices"][0].as_str().is_some_and(|n| n.contains("mandatory")));
 
-    let out = hookrt(&[
-        "check",
-        server.bare.to_str().expect("utf-8"),
-        "--global-dir",
-        server.global_dir().to_str().expect("utf-8"),
-    ]);
+    let out = check(&server);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("is mandatory"), "{}", text(&out));
 }
@@ -109,7 +112,6 @@ fn a_mandatory_policy_stays_on_when_a_repository_disables_it() {
 #[test]
 fn evaluate_mode_shows_the_would_be_veto_logs_it_and_lets_the_push_land() {
     let server = configurable_server();
-    server.add_policy("configurable", &test_guest("configurable"));
     server.write_config(
         "[policy.configurable]\nmode = \"evaluate\"\n\n[policy.configurable.settings]\nveto = \"no tickets named\"\n",
     );
@@ -142,7 +144,6 @@ fn evaluate_mode_shows_the_would_be_veto_logs_it_and_lets_the_push_land() {
 #[test]
 fn ref_filters_choose_the_refs_a_policy_is_handed() {
     let server = configurable_server();
-    server.add_policy("configurable", &test_guest("configurable"));
     server.write_config(
         "[policy.configurable]\nrefs = [\"refs/heads/*\"]\nexclude_refs = [\"refs/heads/wip-*\"]\n\n\
          [policy.configurable.settings]\nveto = \"not on this branch\"\n",
@@ -163,7 +164,7 @@ fn ref_filters_choose_the_refs_a_policy_is_handed() {
 
 #[test]
 fn the_shared_budget_running_out_rejects_and_names_the_budget() {
-    let server = configurable_server();
+    let server = Server::new();
     std::fs::create_dir_all(server.policy_dir().join("modules")).expect("modules dir");
     std::fs::copy(test_guest("configurable"), server.policy_dir().join("modules/configurable.wasm")).expect("copy");
     server.write_config(
@@ -190,7 +191,6 @@ fn the_shared_budget_running_out_rejects_and_names_the_budget() {
 #[test]
 fn a_bypassed_service_account_skips_the_policy_and_is_recorded() {
     let server = configurable_server();
-    server.add_policy("configurable", &test_guest("configurable"));
     server.write_config(
         "[policy.configurable]\nbypass = [\"deploy-bot\"]\n\n[policy.configurable.settings]\nveto = \"humans need a ticket\"\n",
     );
@@ -217,12 +217,11 @@ fn a_bypassed_service_account_skips_the_policy_and_is_recorded() {
 #[test]
 fn a_bad_setting_is_caught_by_the_validator_at_check_and_at_push() {
     let server = configurable_server();
-    server.add_policy("configurable", &test_guest("configurable"));
     server.write_config("[policy.configurable]\nmode = \"enforce\"\n\n[policy.configurable.settings]\nlabel = \"x\"\nlimit = 500\nlabl = \"typo\"\n");
     let config = server.policy_dir().join("hookrt.toml");
     let config = config.display();
 
-    let out = hookrt(&["check", server.bare.to_str().expect("utf-8")]);
+    let out = check(&server);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let shown = text(&out);
     assert!(
@@ -250,7 +249,7 @@ fn a_bad_setting_is_caught_by_the_validator_at_check_and_at_push() {
     assert_eq!(last_policies(&server)[0]["cause"], "settings");
 
     server.write_config("[policy.configurable.settings]\nlimit = 50\n");
-    let out = hookrt(&["check", server.bare.to_str().expect("utf-8")]);
+    let out = check(&server);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("settings valid"), "{}", text(&out));
     server.push(&["origin", "main"]).assert_ok();
@@ -259,7 +258,6 @@ fn a_bad_setting_is_caught_by_the_validator_at_check_and_at_push() {
 #[test]
 fn a_malformed_file_fails_closed_naming_file_line_and_fix() {
     let server = configurable_server();
-    server.add_policy("configurable", &test_guest("configurable"));
     let global = server.global_dir().join("hookrt.toml");
     let cases = [
         ("[policy.configurable\nfuel = 1\n", ":1:21: ", "unclosed table, expected `]`"),
@@ -282,12 +280,7 @@ fn a_malformed_file_fails_closed_naming_file_line_and_fix() {
         assert_eq!(record["decision"], "rejected");
         assert!(record["error"].as_str().is_some_and(|e| e.contains(fix)), "{record}");
 
-        let out = hookrt(&[
-            "check",
-            server.bare.to_str().expect("utf-8"),
-            "--global-dir",
-            server.global_dir().to_str().expect("utf-8"),
-        ]);
+        let out = check(&server);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));
         assert!(text(&out).contains(fix), "{}", text(&out));
     }
@@ -296,7 +289,6 @@ fn a_malformed_file_fails_closed_naming_file_line_and_fix() {
 #[test]
 fn an_audit_log_that_cannot_be_written_never_stops_a_push() {
     let server = configurable_server();
-    server.add_policy("configurable", &test_guest("configurable"));
     // A directory where the log file should be.
     let blocked = server.root().join("blocked");
     std::fs::create_dir_all(&blocked).expect("dir");
@@ -314,7 +306,6 @@ fn an_audit_log_that_cannot_be_written_never_stops_a_push() {
 #[test]
 fn every_push_leaves_one_audit_record() {
     let server = configurable_server();
-    server.add_policy("configurable", &test_guest("configurable"));
     let start = server.audit_records().len();
     for n in 0..3 {
         server.commit(&format!("change {n}"));
@@ -347,7 +338,7 @@ fn the_guides_show_what_check_prints() {
         let shown = text_of_guide.lines().find(|l| l.starts_with(&prefix)).expect("the example line");
         let server = Server::with_example(policy);
         server.write_config(config);
-        let out = hookrt(&["check", server.bare.to_str().expect("utf-8")]);
+        let out = check(&server);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));
         let expected = shown.replace("/srv/git/project.git", server.bare.to_str().expect("utf-8"));
         assert!(text(&out).lines().any(|l| l == expected), "{guide}: want {expected}\n{}", text(&out));
@@ -357,7 +348,6 @@ fn the_guides_show_what_check_prints() {
 #[test]
 fn on_failure_allow_lets_the_push_through_with_a_warning() {
     let server = configurable_server();
-    server.add_policy("configurable", &test_guest("configurable"));
     server
         .write_config("[policy.configurable]\ntimeout_ms = 100\non_failure = \"allow\"\nsettings = { spin = true }\n");
     let commit = server.commit("anything");

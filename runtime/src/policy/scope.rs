@@ -236,10 +236,11 @@ impl PolicySet {
         let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
         let mut order = Vec::new();
         let mut notices = Vec::new();
-        for name in global.iter().flat_map(Layer::names) {
-            let global = global.as_ref().map(|g| Draft::new(g, &name, Scope::Global));
-            drafts.extend(global.map(|d| (name.clone(), d)));
-            order.push(name);
+        if let Some(layer) = &global {
+            for name in layer.names() {
+                drafts.insert(name.clone(), Draft::new(layer, &name, Scope::Global));
+                order.push(name);
+            }
         }
         for name in repo.names() {
             let mine = Draft::new(&repo, &name, Scope::Repository);
