@@ -19,7 +19,7 @@ push_rules := "commit-message branch-name author-email dco-signoff deny-tag-dele
 examples := "no-wip jira-keys protect-branches " + push_rules
 # The example policies with #[cfg(test)] unit tests.
 unit_tested := "no-wip jira-keys protect-branches author-email blocked-extensions branch-name branch-owner commit-message dco-signoff force-push-scratch internal-authors max-file-size no-force-push no-secrets prohibited-files"
-test_guests := "spin memory-hog list-commits panicker probe configurable"
+test_guests := "spin memory-hog list-commits panicker probe configurable hostile"
 guest_packages := "-p hookrt-guest " + replace_regex(examples, '(\S+)', '-p $1') + " " + replace_regex(test_guests, '(\S+)', '-p guest-$1')
 
 # List the recipes.

@@ -135,6 +135,9 @@ pub struct PolicyRecord<'a> {
     pub blocking: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vetoes: Vec<VetoRecord<'a>>,
+    /// Vetoes past hookrt's cap (the first 100 are kept), counted only.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub vetoes_not_shown: usize,
     /// The failure's cause (`fuel`, `memory`, `deadline`, `budget`,
     /// `settings`, …) and text.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -208,6 +211,7 @@ impl<'a> PolicyRecord<'a> {
             verdict: "skipped",
             blocking: entry.blocks(),
             vetoes: Vec::new(),
+            vetoes_not_shown: 0,
             cause: None,
             failure: None,
             skipped: None,
@@ -233,6 +237,7 @@ impl<'a> PolicyRecord<'a> {
                     Ok(Verdict::Accept) => record.verdict = "accept",
                     Ok(Verdict::Reject(vetoes)) => {
                         record.verdict = "reject";
+                        record.vetoes_not_shown = run.vetoes_dropped;
                         record.vetoes = vetoes
                             .iter()
                             .map(|v| VetoRecord {
@@ -252,6 +257,10 @@ impl<'a> PolicyRecord<'a> {
         }
         record
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn millis(duration: Duration) -> f64 {

@@ -110,7 +110,9 @@ fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<
             Ok(updates) => {
                 if engine.is_none() {
                     let repo = Repo::open(&push.git_dir, &request.object_dirs, push.hook, &push.updates)?;
-                    engine = Some((repo, Sandbox::new(request.cache_dir.as_deref())?));
+                    let sandbox = Sandbox::new(request.cache_dir.as_deref())?;
+                    report.notices.extend(sandbox.cache_warning());
+                    engine = Some((repo, sandbox));
                 }
                 let Some((repo, sandbox)) = &engine else { continue };
                 let push = Push { updates, ..push.clone() };

@@ -161,7 +161,7 @@ impl Report {
             match &run.outcome {
                 Ok(Verdict::Accept) => {}
                 Ok(Verdict::Reject(list)) if evaluate => {
-                    evaluated += list.len().max(1);
+                    evaluated += list.len().max(1) + run.vetoes_dropped;
                     for veto in list {
                         self.render_veto(
                             &mut out,
@@ -178,9 +178,17 @@ impl Report {
                     let _ = writeln!(out, "hookrt: {warn}policy {policy} rejected the push without giving a reason");
                 }
                 Ok(Verdict::Reject(list)) => {
-                    vetoes += list.len();
+                    vetoes += list.len() + run.vetoes_dropped;
                     for veto in list {
                         self.render_veto(&mut out, &format!("hookrt: {warn}policy {policy} vetoed"), veto);
+                    }
+                    if run.vetoes_dropped > 0 {
+                        let _ = writeln!(
+                            out,
+                            "hookrt: {warn}policy {policy}: {} more vetoes not shown (hookrt shows the first {})",
+                            run.vetoes_dropped,
+                            list.len()
+                        );
                     }
                 }
                 Err(failure) => {

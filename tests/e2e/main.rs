@@ -4,9 +4,11 @@
 mod support;
 
 mod big_push;
+mod cache;
 mod config;
 mod contract;
 mod files;
+mod hostile;
 mod languages;
 mod limits;
 mod push_rules_bitbucket_github;

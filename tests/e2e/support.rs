@@ -36,11 +36,38 @@ fn shared_cache() -> PathBuf {
     repo_root().join("target").join("e2e-cache")
 }
 
+/// What hookrt prints when it panics (see `runtime/src/main.rs`).
+const PANIC_MARKER: &str = "hookrt: internal error";
+
+/// Fails the test if hookrt panicked: a panic anywhere in hookrt is a bug,
+/// whatever the input. Every hookrt run and push of the suite goes through
+/// this.
+pub fn assert_no_panic(output: &str) {
+    // A policy's own panic message ("thread '<unnamed>' panicked at …")
+    // is the guest's business; hookrt's threads are `main` and `hookrt-*`.
+    let panicked = output.contains(PANIC_MARKER)
+        || output.contains("thread 'main' panicked at")
+        || output.contains("thread 'hookrt-");
+    assert!(!panicked, "hookrt panicked:\n{output}");
+}
+
+/// `out` after checking that hookrt did not panic.
+fn checked(out: Output) -> Output {
+    assert_no_panic(&String::from_utf8_lossy(&out.stderr));
+    assert_no_panic(&String::from_utf8_lossy(&out.stdout));
+    out
+}
+
 /// Runs the hookrt binary outside any server (for `hookrt test` and
 /// `hookrt check`), with the suite's cache and no git configuration.
 pub fn hookrt(args: &[&str]) -> Output {
-    Command::new(HOOKRT)
-        .args(args)
+    checked(hookrt_command(args).output().expect("run hookrt"))
+}
+
+/// The command [`hookrt`] runs, for tests that feed it input or run many.
+pub fn hookrt_command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(HOOKRT);
+    cmd.args(args)
         .stdin(Stdio::null())
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -48,9 +75,8 @@ pub fn hookrt(args: &[&str]) -> Output {
         // Never the machine's /etc/hookrt: tests that want a server-wide
         // scope name their own.
         .env("HOOKRT_GLOBAL_DIR", empty_global_dir())
-        .env_remove("GIT_DIR")
-        .output()
-        .expect("run hookrt")
+        .env_remove("GIT_DIR");
+    cmd
 }
 
 /// An empty server-wide policy directory, shared by tests that have none.
@@ -242,7 +268,14 @@ impl Server {
     }
 
     pub fn hookrt(&self, args: &[&str]) -> Output {
-        self.command(HOOKRT, self.root.path()).args(args).output().expect("run hookrt")
+        checked(self.hookrt_command(args).output().expect("run hookrt"))
+    }
+
+    /// The command [`Server::hookrt`] runs, for tests that feed it input.
+    pub fn hookrt_command(&self, args: &[&str]) -> Command {
+        let mut cmd = self.command(HOOKRT, self.root.path());
+        cmd.args(args);
+        cmd
     }
 
     fn git_in(&self, dir: &Path, args: &[&str]) -> String {
@@ -314,6 +347,7 @@ impl Server {
         let mut cmd = self.command("git", &self.work);
         cmd.arg("push").args(args).envs(env.iter().copied());
         let out = cmd.output().expect("run git push");
+        assert_no_panic(&String::from_utf8_lossy(&out.stderr));
         Pushed { ok: out.status.success(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
     }
 

@@ -41,6 +41,10 @@ impl CheckArgs {
         }
         let cache = super::run::default_cache_dir();
         let sandbox = Sandbox::new(cache.as_deref())?;
+        if let Some(warning) = sandbox.cache_warning() {
+            broken += 1;
+            outln!("error  {warning}");
+        }
         for spec in &set.policies {
             let module = match sandbox.load(&spec.name, &spec.path) {
                 Ok(module) => module,

@@ -67,6 +67,9 @@ impl TestArgs {
 
     fn execute(&self) -> anyhow::Result<ExitCode> {
         let sandbox = Sandbox::new(self.cache_dir.clone().or_else(super::run::default_cache_dir).as_deref())?;
+        if let Some(warning) = sandbox.cache_warning() {
+            eprintln!("hookrt test: warning: {warning}");
+        }
         if let Some(repo) = &self.repo {
             return self.dry_run(&sandbox, repo);
         }

@@ -4,7 +4,7 @@ use wasmtime::component::Resource;
 
 use super::bindings::commits::{self, Filter, WalkError};
 use super::bindings::types::Commit;
-use super::{DeadlineInHostCall, HostState};
+use super::{DeadlineInHostCall, HostState, TooManyResources};
 use crate::git::{self, Walk};
 
 /// The most commits one `next-batch` call returns, whatever the guest asks:
@@ -19,7 +19,7 @@ impl commits::Host for HostState {
             return Ok(Err(WalkError::UnknownRef(ref_name)));
         };
         match self.repo()?.walk(update, filter.into()) {
-            Ok(walk) => Ok(Ok(self.table.push(walk)?)),
+            Ok(walk) => Ok(Ok(self.table.push(walk).map_err(|_| TooManyResources)?)),
             Err(err) => walk_error(err),
         }
     }

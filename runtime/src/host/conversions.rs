@@ -158,7 +158,7 @@ pub(crate) fn push_for_guest(push: &Push, repo: &Repo) -> types::Push {
 
 impl From<types::Veto> for Veto {
     fn from(v: types::Veto) -> Self {
-        Veto { summary: v.summary, detail: v.detail, ref_name: v.ref_name, commit: v.commit_id }
+        Veto { summary: v.summary, detail: v.detail, ref_name: v.ref_name, commit: v.commit_id }.bounded()
     }
 }
 

@@ -86,6 +86,15 @@ impl HostState {
 #[error("the policy ran past its deadline inside a host call")]
 pub struct DeadlineInHostCall;
 
+/// A policy opened more host resources than it may hold at once. It traps
+/// the guest with this message.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the policy holds {} host resources (open walks) at once, the most hookrt allows; a walk must be dropped when done",
+    crate::sandbox::MAX_RESOURCES
+)]
+pub struct TooManyResources;
+
 /// Parses an object id a policy passed.
 fn object_id(hex: &str) -> Result<ObjectId, git::LookupError> {
     ObjectId::from_hex(hex.as_bytes())

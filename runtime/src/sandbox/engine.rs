@@ -10,7 +10,7 @@ use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
-use super::cache::Cache;
+use super::cache::{Cache, CacheError};
 use super::module::{LoadError, PolicyModule};
 use crate::host::HostState;
 use crate::host::bindings::Policy;
@@ -28,8 +28,15 @@ pub struct Sandbox {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<HostState>,
     cache: Option<Cache>,
+    /// Why the cache directory given is not used, if it is not.
+    cache_refused: Option<CacheError>,
     ticker: Option<Ticker>,
 }
+
+/// The largest module hookrt reads. Interpreted-language policies carry
+/// their interpreter (a Python one is about 20 MiB); this is well above, and
+/// it keeps a mistake (a disk image named `.wasm`) from filling memory.
+const MAX_MODULE_BYTES: u64 = 256 << 20;
 
 struct Ticker {
     stop: mpsc::Sender<()>,
@@ -38,7 +45,8 @@ struct Ticker {
 
 impl Sandbox {
     /// An engine with fuel and epoch interruption on. `cache_dir`, if given,
-    /// keeps compiled code between runs.
+    /// keeps compiled code between runs, unless it is unsafe to (see
+    /// [`Sandbox::cache_warning`]).
     pub fn new(cache_dir: Option<&Path>) -> Result<Self, EngineError> {
         let mut config = Config::new();
         config.wasm_component_model(true).consume_fuel(true).epoch_interruption(true);
@@ -46,10 +54,9 @@ impl Sandbox {
 
         let mut linker = Linker::new(&engine);
         // Ordinary Rust guests import wasi:cli, wasi:io and friends even if
-        // only a panic ever calls them. They are all linked, and the context
-        // behind them grants nothing: no files, environment, network or
-        // processes (see `HostState::new`).
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| EngineError(format!("{e:#}")))?;
+        // only a panic ever calls them. They are all linked, and grant
+        // nothing (see `sandbox::wasi`).
+        super::wasi::add_to_linker(&mut linker).map_err(|e| EngineError(format!("{e:#}")))?;
         Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| EngineError(format!("{e:#}")))?;
 
@@ -64,13 +71,25 @@ impl Sandbox {
             })
             .map_err(|e| EngineError(format!("cannot start the deadline thread: {e}")))?;
 
-        Ok(Sandbox { engine, linker, cache: cache_dir.map(Cache::new), ticker: Some(Ticker { stop, thread }) })
+        let (cache, cache_refused) = match cache_dir.map(Cache::open) {
+            Some(Ok(cache)) => (Some(cache), None),
+            Some(Err(err)) => (None, Some(err)),
+            None => (None, None),
+        };
+        Ok(Sandbox { engine, linker, cache, cache_refused, ticker: Some(Ticker { stop, thread }) })
+    }
+
+    /// Why the cache directory is not used (policies are compiled every
+    /// run instead): for the admin, through the pusher's output and the
+    /// audit log.
+    pub fn cache_warning(&self) -> Option<String> {
+        self.cache_refused.as_ref().map(ToString::to_string)
     }
 
     /// Reads, compiles (or takes from the cache) and links the component at
     /// `path`, checking that it is a policy for this contract.
     pub fn load(&self, name: &str, path: &Path) -> Result<PolicyModule, LoadError> {
-        let wasm = std::fs::read(path).map_err(|source| LoadError::Read { path: path.to_owned(), source })?;
+        let wasm = read_module(path)?;
         let _span = tracing::debug_span!("load", policy = name).entered();
         let component = match self.cache.as_ref().and_then(|c| c.load(&self.engine, &wasm)) {
             Some(component) => {
@@ -90,6 +109,20 @@ impl Sandbox {
         };
         PolicyModule::link(self, name, component)
     }
+}
+
+/// The bytes of the module at `path`: a regular file (a symlink to one is
+/// followed) of sane size. A FIFO would block and `/dev/zero` never end.
+fn read_module(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let read_error = |source| LoadError::Read { path: path.to_owned(), source };
+    let meta = std::fs::metadata(path).map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(LoadError::NotAFile { path: path.to_owned() });
+    }
+    if meta.len() > MAX_MODULE_BYTES {
+        return Err(LoadError::TooLarge { path: path.to_owned(), size: meta.len(), max: MAX_MODULE_BYTES });
+    }
+    std::fs::read(path).map_err(read_error)
 }
 
 impl Drop for Sandbox {

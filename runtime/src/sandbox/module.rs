@@ -34,6 +34,10 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{} is not a regular file; a policy module must be a file (a symlink to one is fine)", path.display())]
+    NotAFile { path: PathBuf },
+    #[error("{} is {size} bytes, more than the {max} hookrt reads; is it really a policy?", path.display())]
+    TooLarge { path: PathBuf, size: u64, max: u64 },
     #[error("it is not a WebAssembly file (no `\\0asm` header); is it truncated, or something else named .wasm?")]
     NotWasm,
     #[error(

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::{Instance, ResourceTable};
 use wasmtime::{CallHook, Store, StoreContextMut, Trap};
-use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use super::engine::{EPOCH_TICK, Sandbox};
@@ -26,6 +25,11 @@ use crate::verdict::{Verdict, Veto};
 const OUTPUT_BUDGET: usize = 64 << 10;
 /// What is kept of a guest's stdout and stderr (panic messages, tracebacks).
 const STDERR_BUDGET: usize = 16 << 10;
+/// The most host resources (open walks, WASI streams and timers) a policy
+/// may hold at once. The SDKs close a walk when it is dropped; a policy
+/// that keeps them all, or opens them in a loop, stops here instead of
+/// growing hookrt's memory.
+pub(crate) const MAX_RESOURCES: usize = 4096;
 
 /// One policy's run over one push.
 #[derive(Debug)]
@@ -40,6 +44,8 @@ pub struct PolicyRun {
     pub warnings: Vec<Veto>,
     /// Warnings past the output budget, counted only.
     pub warnings_dropped: usize,
+    /// Vetoes past [`crate::verdict::MAX_VETOES`], counted only.
+    pub vetoes_dropped: usize,
     /// What the host did for the policy (commits walked, paths listed,
     /// blob bytes read).
     pub work: HostWork,
@@ -62,8 +68,9 @@ impl Sandbox {
     ) -> PolicyRun {
         let started = Instant::now();
         let mut store = self.store(limits, Some(repo), push.updates.clone(), settings);
-        let outcome = call_check(&mut store, module, push, limits)
+        let mut outcome = call_check(&mut store, module, push, limits)
             .unwrap_or_else(|err| Err(classify(&err, &limits, &store.data().stderr.contents())));
+        let vetoes_dropped = outcome.as_mut().map_or(0, Verdict::cap_vetoes);
         // A fresh store starts with zero fuel, so what is left is exact.
         let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.into_data();
@@ -74,6 +81,7 @@ impl Sandbox {
             output_truncated: state.output.truncated,
             warnings: state.output.warnings,
             warnings_dropped: state.output.warnings_dropped,
+            vetoes_dropped,
             work: state.work,
             fuel_used,
             elapsed: started.elapsed(),
@@ -119,12 +127,11 @@ impl Sandbox {
         settings: &Arc<Settings>,
     ) -> Store<HostState> {
         let stderr = MemoryOutputPipe::new(STDERR_BUDGET);
-        // Nothing granted: no preopened directories, no environment, no
-        // arguments, no network. Output goes to a capped buffer.
-        let wasi = WasiCtxBuilder::new().stdout(stderr.clone()).stderr(stderr.clone()).build();
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
         let state = HostState {
-            wasi,
-            table: ResourceTable::new(),
+            wasi: super::wasi::context(&stderr),
+            table,
             memory: MemoryCap::new(limits.memory_bytes),
             limits,
             repo,
@@ -249,6 +256,7 @@ impl PolicyRun {
             output_truncated: false,
             warnings: Vec::new(),
             warnings_dropped: 0,
+            vetoes_dropped: 0,
             work: HostWork::default(),
             fuel_used: 0,
             elapsed: Duration::ZERO,
