@@ -15,7 +15,7 @@ use crate::git::Repo;
 use crate::policy::{Mode, OnFailure, PolicySpec, Scope};
 use crate::push::HookKind;
 use crate::sandbox::{Failure, PolicyRun};
-use crate::verdict::{Verdict, Veto};
+use crate::verdict::{MAX_VETOES, Verdict, Veto};
 
 /// How many hex digits of a commit id are shown.
 const SHORT_ID: usize = 12;
@@ -172,6 +172,7 @@ impl Report {
                     if list.is_empty() {
                         let _ = writeln!(out, "hookrt: evaluate: policy {policy} would have rejected the push");
                     }
+                    not_shown(&mut out, "hookrt: evaluate: ", policy, run);
                 }
                 Ok(Verdict::Reject(list)) if list.is_empty() => {
                     vetoes += 1;
@@ -182,14 +183,7 @@ impl Report {
                     for veto in list {
                         self.render_veto(&mut out, &format!("hookrt: {warn}policy {policy} vetoed"), veto);
                     }
-                    if run.vetoes_dropped > 0 {
-                        let _ = writeln!(
-                            out,
-                            "hookrt: {warn}policy {policy}: {} more vetoes not shown (hookrt shows the first {})",
-                            run.vetoes_dropped,
-                            list.len()
-                        );
-                    }
+                    not_shown(&mut out, &format!("hookrt: {warn}"), policy, run);
                 }
                 Err(failure) => {
                     let heading = if evaluate {
@@ -268,6 +262,17 @@ impl Report {
         let id = ObjectId::from_hex(id.as_bytes()).ok()?;
         let commit = self.repo.as_ref()?.commit(id).ok()?;
         Some(commit.subject().chars().take(72).collect())
+    }
+}
+
+/// The line that counts the vetoes past hookrt's cap, if there were any.
+fn not_shown(out: &mut String, heading: &str, policy: &str, run: &PolicyRun) {
+    if run.vetoes_dropped > 0 {
+        let _ = writeln!(
+            out,
+            "{heading}policy {policy}: {} more vetoes not shown (hookrt shows the first {MAX_VETOES})",
+            run.vetoes_dropped
+        );
     }
 }
 

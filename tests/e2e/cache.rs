@@ -5,6 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::hostile::documented;
 use crate::support::{Pushed, Server, example_policy, test_guest};
 
 /// A server whose pushes use their own cache directory, `mode`.
@@ -34,7 +35,9 @@ fn a_damaged_entry_is_recompiled_and_never_run() {
     // The entry of a policy that traps…
     server.add_policy("panicker", &test_guest("panicker"));
     server.commit("first");
-    push(&server, &cache).assert_rejected().assert_line("hookrt: policy panicker: trapped: wasm `unreachable` instruction executed");
+    push(&server, &cache)
+        .assert_rejected()
+        .assert_line("hookrt: policy panicker: trapped: wasm `unreachable` instruction executed");
     let panicker_entry = entries(&cache).pop().expect("the panicker's entry");
     std::fs::remove_file(server.policy_dir().join("panicker.wasm")).expect("remove the panicker");
     // …and of no-wip, which lets a clean commit through.
@@ -72,6 +75,11 @@ fn a_cache_others_may_write_to_is_not_used() {
         let line = pushed.remote_lines().into_iter().find(|l| l.starts_with(&warning));
         let line = line.unwrap_or_else(|| panic!("no {warning:?} in:\n{}", pushed.stderr));
         assert!(line.ends_with(&format!("`chmod go-w {}`, or point HOOKRT_CACHE_DIR elsewhere", cache.display())));
+        // docs/security.md shows the line with a made-up path and uid.
+        let shown = line.replace(&cache.display().to_string(), "/srv/cache");
+        let uid = shown.split("(uid ").nth(1).and_then(|r| r.split(')').next()).expect("the uid");
+        let shown = shown.replace(&format!("(uid {uid})"), "(uid 998)").replace(&format!("chown {uid} "), "chown 998 ");
+        documented(&shown.replace("its group may write to it (mode 770)", "anyone may write to it (mode 777)"));
         assert!(entries(&cache).is_empty(), "nothing was written to it");
         let record = &server.audit_records()[0];
         assert!(record["notices"][0].as_str().is_some_and(|n| n.contains(why)), "{record}");
@@ -91,5 +99,11 @@ fn a_cache_owned_by_someone_else_is_not_used() {
     server.add_policy("no-wip", &example_policy("no-wip"));
     server.commit("fine");
     let pushed = push(&server, &cache).assert_ok();
-    assert!(pushed.stderr.contains(&format!("not using the compiled-code cache {}: it belongs to uid 65534", cache.display())), "{}", pushed.stderr);
+    assert!(
+        pushed
+            .stderr
+            .contains(&format!("not using the compiled-code cache {}: it belongs to uid 65534", cache.display())),
+        "{}",
+        pushed.stderr
+    );
 }

@@ -10,7 +10,13 @@ use std::net::TcpListener;
 
 use serde_json::Value;
 
-use crate::support::{Pushed, Server, example_policy, test_guest};
+use crate::support::{Pushed, Server, example_policy, in_repo, test_guest};
+
+/// Asserts that docs/security.md's table shows `text` as the tests see it.
+pub fn documented(text: &str) {
+    let doc = std::fs::read_to_string(in_repo("docs/security.md")).expect("read docs/security.md");
+    assert!(doc.contains(text), "docs/security.md does not show {text:?}");
+}
 
 /// A server with the test guest `guest` installed as `hostile` (with
 /// `config`, a hookrt.toml) beside `no-wip`, and a WIP commit pushed to
@@ -45,9 +51,11 @@ fn hostile(name: &str, limits: &str) -> (Pushed, Value) {
     attack("hostile", &format!("[policy.hostile]\n{limits}\n[policy.hostile.settings]\nattack = \"{name}\"\n"))
 }
 
-/// Asserts that the hostile policy failed with `cause`, shown as `line`.
+/// Asserts that the hostile policy failed with `cause`, shown as `line`
+/// (and so in the docs' table).
 fn assert_failed(pushed: &Pushed, record: &Value, cause: &str, line: &str) {
     pushed.assert_line(line);
+    documented(&format!("`{}`", line.trim_start_matches("hookrt: policy hostile: ")));
     assert_eq!(record["verdict"], "failed", "{record}");
     assert_eq!(record["cause"], cause, "{record}");
     assert_eq!(record["blocking"], true, "{record}");
@@ -123,6 +131,7 @@ fn a_100_mib_veto_is_cut_with_a_note() {
     let summary = pushed.remote_lines().into_iter().find(|l| l.starts_with("  xxx")).expect("the summary line");
     assert!(summary.ends_with("x … [cut by hookrt: 104857600 bytes in all]"), "{}", &summary[summary.len() - 80..]);
     assert!(summary.len() < 2 << 10, "{} bytes shown", summary.len());
+    documented("… [cut by hookrt: 104857600 bytes in all]");
     let detail = pushed.remote_lines().into_iter().find(|l| l.starts_with("  yyy")).expect("the detail line");
     assert!(detail.ends_with("y … [cut by hookrt: 1048576 bytes in all]"), "{}", &detail[detail.len() - 80..]);
     assert!(pushed.stderr.len() < 64 << 10, "the pusher got {} bytes", pushed.stderr.len());
@@ -147,6 +156,8 @@ fn ten_thousand_vetoes_are_capped_and_counted() {
     assert!(!pushed.stderr.contains("veto number 100\n"), "only the first 100 are shown");
     pushed.assert_line("hookrt: policy hostile: 9900 more vetoes not shown (hookrt shows the first 100)");
     pushed.assert_line("hookrt: push rejected: 10001 vetoes");
+    documented("`hookrt: policy hostile: 9900 more vetoes not shown (hookrt shows the first 100)`");
+    documented("`hookrt: push rejected: 10001 vetoes`");
     assert_eq!(record["vetoes"].as_array().map(Vec::len), Some(100));
     assert_eq!(record["vetoes_not_shown"], 9900);
 }
@@ -156,6 +167,7 @@ fn a_string_that_is_not_utf8_is_refused_by_the_component_model() {
     let (pushed, record) = hostile("invalid-utf8", "");
     let line = pushed.remote_lines().into_iter().find(|l| l.starts_with("hookrt: policy hostile: trapped: "));
     assert!(line.is_some_and(|l| l.contains("invalid utf-8")), "{}", pushed.stderr);
+    documented(&format!("`{}`", line.unwrap_or_default().trim_start_matches("hookrt: policy hostile: ")));
     assert_eq!(record["cause"], "trap");
 }
 
@@ -164,6 +176,7 @@ fn a_forged_resource_handle_is_refused() {
     let (pushed, record) = hostile("forged-handle", "");
     let line = pushed.remote_lines().into_iter().find(|l| l.starts_with("hookrt: policy hostile: trapped: "));
     assert!(line.is_some_and(|l| l.contains("unknown handle index")), "{}", pushed.stderr);
+    documented(&format!("`{}`", line.unwrap_or_default().trim_start_matches("hookrt: policy hostile: ")));
     assert_eq!(record["cause"], "trap");
 }
 

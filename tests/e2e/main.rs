@@ -11,6 +11,7 @@ mod files;
 mod hostile;
 mod languages;
 mod limits;
+mod load;
 mod push_rules_bitbucket_github;
 mod push_rules_gitlab;
 mod setup;
