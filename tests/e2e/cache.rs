@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::hostile::documented;
-use crate::support::{Pushed, Server, example_policy, test_guest};
+use crate::support::{Pushed, Server, assert_no_panic, example_policy, test_guest};
 
 /// A server whose pushes use their own cache directory, `mode`.
 fn server_with_cache(mode: u32) -> (Server, PathBuf) {
@@ -83,6 +83,13 @@ fn a_cache_others_may_write_to_is_not_used() {
         assert!(entries(&cache).is_empty(), "nothing was written to it");
         let record = &server.audit_records()[0];
         assert!(record["notices"][0].as_str().is_some_and(|n| n.contains(why)), "{record}");
+        // `hookrt check` counts it as a problem for the admin to fix.
+        let bare = server.bare.to_str().expect("utf-8");
+        let out = server.hookrt_command(&["check", bare]).env("HOOKRT_CACHE_DIR", &cache).output().expect("check");
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert_no_panic(&String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{shown}");
+        assert!(shown.contains(&format!("error  not using the compiled-code cache {}: {why}", cache.display())));
     }
 }
 

@@ -102,6 +102,8 @@ fn panic_traps_with_the_guests_message() {
     let (pushed, record) = attack("panicker", "");
     assert_failed(&pushed, &record, "trap", "hookrt: policy hostile: trapped: wasm `unreachable` instruction executed");
     pushed.assert_line("  | policy bug: cannot handle 1 ref updates");
+    assert!(!pushed.stderr.contains("wasm backtrace"), "{}", pushed.stderr);
+    assert!(!pushed.stderr.contains("RUST_BACKTRACE"), "{}", pushed.stderr);
 }
 
 #[test]
