@@ -50,17 +50,11 @@ pub fn run_hook(request: &HookRequest) -> Result<Report, HookError> {
     let push = &request.push;
     let set = match PolicySet::load(&request.scopes) {
         Ok(set) => set,
-        Err(err) => {
-            // The configuration is what says where the log goes; without it,
-            // the default place still hears about the rejection.
-            let log = audit::AuditLog::for_repository(&push.git_dir, &Default::default());
-            if let Some(Err(e)) = log.map(|log| log.append(&audit::Record::error(push, &err.to_string()))) {
-                tracing::warn!("{e}");
-            }
-            return Err(err.into());
-        }
+        // The configuration is what says where the log goes; without it,
+        // the default place still hears about the rejection.
+        Err(err) => return Err(record_error(push, &Default::default(), err.into())),
     };
-    let mut report = evaluate(request, &set, started)?;
+    let mut report = evaluate(request, &set, started).map_err(|err| record_error(push, &set.audit, err))?;
     // A hook with no policy configured decides nothing: git runs all three
     // hooks for every push, and only those with policies leave a record.
     let decided = !report.entries.is_empty();
@@ -70,6 +64,16 @@ pub fn run_hook(request: &HookRequest) -> Result<Report, HookError> {
         report.audit_error = Some(err.to_string());
     }
     Ok(report)
+}
+
+/// Records a hook run that no policy could decide (a broken configuration,
+/// input that does not fit the repository), and hands the error back.
+fn record_error(push: &Push, audit: &crate::policy::AuditConfig, err: HookError) -> HookError {
+    let log = audit::AuditLog::for_repository(&push.git_dir, audit);
+    if let Some(Err(e)) = log.map(|log| log.append(&audit::Record::error(push, &err.to_string()))) {
+        tracing::warn!("{e}");
+    }
+    err
 }
 
 fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<Report, HookError> {

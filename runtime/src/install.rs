@@ -21,6 +21,9 @@ use crate::push::HookKind;
 
 const PREVIOUS_KEY: &str = "hookrt.previousHooksPath";
 const HOOKS_PATH_KEY: &str = "core.hooksPath";
+/// How long an install waits for the config lock that another install, or
+/// a `git config`, holds.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What [`install`] should set up.
 #[derive(Debug, Clone)]
@@ -48,7 +51,9 @@ pub struct Installed {
 pub enum InstallError {
     #[error("{path} is not a git directory: {message}")]
     NotARepository { path: PathBuf, message: String },
-    #[error("cannot write {path}: {source}")]
+    /// The cause is the source, not part of the message: `{:#}` (how the
+    /// binary prints errors) shows it once.
+    #[error("cannot write {path}")]
     Write {
         path: PathBuf,
         #[source]
@@ -56,6 +61,8 @@ pub enum InstallError {
     },
     #[error("cannot update the git config {path}: {message}")]
     Config { path: PathBuf, message: String },
+    #[error("cannot lock {path} (another `hookrt install`, or git changing the config, holds it): {message}")]
+    Locked { path: PathBuf, message: String },
 }
 
 /// The directory of hook scripts hookrt installs into `git_dir`.
@@ -69,9 +76,13 @@ pub fn default_policy_dir(git_dir: &Path) -> PathBuf {
 }
 
 /// Makes git run hookrt as `git_dir`'s pre-receive, update and post-receive
-/// hooks. Running it again rewrites the same state.
+/// hooks. Running it again rewrites the same state; installs that run at
+/// once take turns (each holds `<git-dir>/hookrt.lock`, and git's
+/// `config.lock` from its first read to its last write, waiting up to 10 s
+/// for them), so each finds and leaves what the one before it wrote.
 pub fn install(options: &InstallOptions) -> Result<Installed, InstallError> {
     let git_dir = absolute_git_dir(&options.git_dir)?;
+    let _turn = take_turn(&git_dir)?;
     let mut config = GitConfig::open(&git_dir)?;
     let hooks_dir = hooks_dir(&git_dir);
     let policy_dir = match &options.policy_dir {
@@ -114,6 +125,7 @@ pub fn install(options: &InstallOptions) -> Result<Installed, InstallError> {
 /// hookrt was not installed.
 pub fn uninstall(git_dir: &Path) -> Result<Option<PathBuf>, InstallError> {
     let git_dir = absolute_git_dir(git_dir)?;
+    let _turn = take_turn(&git_dir)?;
     let mut config = GitConfig::open(&git_dir)?;
     let hooks_dir = hooks_dir(&git_dir);
     if config.get(HOOKS_PATH_KEY).as_deref().map(Path::new) != Some(hooks_dir.as_path()) {
@@ -128,6 +140,17 @@ pub fn uninstall(git_dir: &Path) -> Result<Option<PathBuf>, InstallError> {
     // The config no longer points here, so a failure to tidy up is harmless.
     let _ = std::fs::remove_dir_all(&hooks_dir);
     Ok(Some(hooks_dir))
+}
+
+/// Waits until no other install or uninstall of `git_dir` is running and
+/// holds `<git-dir>/hookrt.lock` until dropped. The config lock alone is
+/// not enough: an uninstall removes the scripts after its config is
+/// written, and must not remove those of an install that ran in between.
+fn take_turn(git_dir: &Path) -> Result<gix::lock::Marker, InstallError> {
+    let resource = git_dir.join("hookrt");
+    let wait = gix::lock::acquire::Fail::AfterDurationWithBackoff(LOCK_WAIT);
+    gix::lock::Marker::acquire_to_hold_resource(&resource, wait, None, 0)
+        .map_err(|e| InstallError::Locked { path: resource, message: e.to_string() })
 }
 
 fn absolute_git_dir(git_dir: &Path) -> Result<PathBuf, InstallError> {
@@ -172,19 +195,25 @@ fn write_executable(path: &Path, text: &str) -> Result<(), InstallError> {
     Ok(())
 }
 
-/// The repository's own config file, edited in memory and written back
-/// atomically.
+/// The repository's own config file, locked the way git locks it
+/// (`config.lock`) from the moment it is read until it is written back, so
+/// that concurrent installs and `git config`s cannot overwrite each other's
+/// changes. Dropping it unsaved releases the lock and changes nothing.
 struct GitConfig {
     path: PathBuf,
     file: gix::config::File,
+    lock: gix::lock::File,
 }
 
 impl GitConfig {
     fn open(git_dir: &Path) -> Result<Self, InstallError> {
         let path = git_dir.join("config");
+        let wait = gix::lock::acquire::Fail::AfterDurationWithBackoff(LOCK_WAIT);
+        let lock = gix::lock::File::acquire_to_update_resource(&path, wait, None, 0)
+            .map_err(|e| InstallError::Locked { path: path.clone(), message: e.to_string() })?;
         let file = gix::config::File::from_path_no_includes(path.clone(), gix::config::Source::Local)
             .map_err(|e| InstallError::Config { path: path.clone(), message: e.to_string() })?;
-        Ok(GitConfig { path, file })
+        Ok(GitConfig { path, file, lock })
     }
 
     fn get(&self, key: &str) -> Option<String> {
@@ -213,18 +242,19 @@ impl GitConfig {
         Ok(())
     }
 
-    fn save(&self) -> Result<(), InstallError> {
+    /// Writes the config back through its lock file, which then replaces it
+    /// atomically, as git does.
+    fn save(self) -> Result<(), InstallError> {
         let mut text = Vec::new();
         self.file.write_to(&mut text).map_err(|e| self.error(e))?;
-        let dir = self.path.parent().expect("the config lives in the git directory");
-        let error = |e: std::io::Error| self.error(e);
-        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(error)?;
-        // Keep the file's mode: git writes its config 0644, a temp file is 0600.
+        let mut lock = self.lock;
+        let error = |e: std::io::Error| InstallError::Config { path: self.path.clone(), message: e.to_string() };
+        // Keep the file's mode (git writes its config 0644).
         if let Ok(meta) = std::fs::metadata(&self.path) {
-            file.as_file().set_permissions(meta.permissions()).map_err(error)?;
+            lock.with_mut(|f| f.set_permissions(meta.permissions())).map_err(error)?;
         }
-        file.write_all(&text).map_err(error)?;
-        file.persist(&self.path).map_err(|e| error(e.error))?;
+        lock.write_all(&text).map_err(error)?;
+        lock.commit().map_err(|e| error(e.error))?;
         Ok(())
     }
 

@@ -59,6 +59,8 @@
 //! ```
 
 pub mod audit;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod git;
 pub mod hook;
 mod host;

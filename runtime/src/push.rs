@@ -113,6 +113,14 @@ impl RefUpdate {
 
     /// Parses the three values git gives the update hook as arguments (and
     /// pre-receive as one line of standard input).
+    ///
+    /// The name is taken as git gives it, past the `refs/` prefix: git
+    /// refuses a name `git check-ref-format` would ("funny refname") when it
+    /// comes to move the ref, before the update hook and long before
+    /// post-receive, so such a name never lands whatever a policy says (only
+    /// pre-receive can see one). Ids are 40 (SHA-1) or 64 (SHA-256) hex
+    /// digits, upper case too (git writes lower case; either spells the same
+    /// id), and both of one update are of the same hash.
     pub fn parse(name: &str, old: &str, new: &str) -> Result<Self, ParseError> {
         let id = |what: &'static str, hex: &str| {
             ObjectId::from_hex(hex.as_bytes()).map_err(|_| ParseError::BadObjectId {
@@ -125,6 +133,9 @@ impl RefUpdate {
             return Err(ParseError::BadRefName(name.to_owned()));
         }
         let update = RefUpdate { name: name.to_owned(), old: id("old", old)?, new: id("new", new)? };
+        if update.old.kind() != update.new.kind() {
+            return Err(ParseError::MixedHashes(name.to_owned()));
+        }
         if update.old.is_null() && update.new.is_null() {
             return Err(ParseError::BothNull(name.to_owned()));
         }
@@ -132,41 +143,82 @@ impl RefUpdate {
     }
 }
 
-/// The error returned by [`parse_ref_updates`] and [`RefUpdate::parse`]:
-/// the hook's input is not what git sends.
+/// The error returned by [`RefUpdate::parse`]: the update hook's arguments,
+/// or one line of pre-receive's input, are not what git sends.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
-    #[error("line {line} of the hook's standard input is not `<old-id> <new-id> <ref>`: {text:?}")]
-    BadLine { line: usize, text: String },
     #[error("the {what} id of {ref_name} is not a full hex object id: {value:?}")]
     BadObjectId { what: &'static str, value: String, ref_name: String },
     #[error("{0:?} is not a full ref name (expected refs/...)")]
     BadRefName(String),
     #[error("the update of {0} has both ids all zeros: nothing to create or delete")]
     BothNull(String),
-    #[error("the hook's standard input is not valid UTF-8 (line {line})")]
-    NotUtf8 { line: usize },
+    #[error("the update of {0} has one SHA-1 and one SHA-256 id: a repository uses one hash")]
+    MixedHashes(String),
+}
+
+/// The error returned by [`parse_ref_updates`]: which line of standard
+/// input is not what git sends, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line} of the hook's standard input: {problem}")]
+pub struct StdinError {
+    /// 1-based, counting every `\n`-terminated line, empty ones too.
+    pub line: usize,
+    pub problem: LineProblem,
+}
+
+/// What is wrong with one line of a hook's standard input.
+#[derive(Debug, thiserror::Error)]
+pub enum LineProblem {
+    #[error("it is not valid UTF-8")]
+    NotUtf8,
+    #[error("it ends in a carriage return (git ends lines with a bare newline): {text:?}")]
+    CarriageReturn { text: String },
+    #[error("it is not `<old-id> <new-id> <ref>`, three fields separated by single spaces: {text:?}")]
+    Fields { text: String },
+    #[error("its ids are {found} hex digits long, line {first_line}'s {expected}: a push uses one hash throughout")]
+    MixedHashes { first_line: usize, expected: usize, found: usize },
+    #[error(transparent)]
+    Update(#[from] ParseError),
 }
 
 /// Parses pre-receive / post-receive standard input: one `<old> <new> <ref>`
-/// line per updated ref. Empty lines are ignored; anything else malformed is
-/// an error, so a hook never runs on a push it misread.
-pub fn parse_ref_updates(input: &[u8]) -> Result<Vec<RefUpdate>, ParseError> {
+/// line per updated ref, each ended by `\n` (the last one may lack it).
+/// Empty lines are skipped; anything else that git would not have written is
+/// an error naming the line, so a hook never runs on a push it misread.
+///
+/// That includes a carriage return before the newline: git never writes
+/// one, and no ref name can hold one, so it means the input went through
+/// something that rewrote it (a text-mode copy, a wrapper script), and
+/// saying so beats guessing what else was rewritten.
+pub fn parse_ref_updates(input: &[u8]) -> Result<Vec<RefUpdate>, StdinError> {
     let mut updates = Vec::new();
+    // The first update's line and hex length: every other id must match it.
+    let mut hash: Option<(usize, usize)> = None;
     for (index, raw) in input.split(|b| *b == b'\n').enumerate() {
         let line = index + 1;
-        let text = std::str::from_utf8(raw).map_err(|_| ParseError::NotUtf8 { line })?;
-        let text = text.trim_end_matches('\r');
-        if text.trim().is_empty() {
+        let at = |problem: LineProblem| StdinError { line, problem };
+        let text = std::str::from_utf8(raw).map_err(|_| at(LineProblem::NotUtf8))?;
+        if text.is_empty() {
             continue;
         }
-        let mut fields = text.split(' ');
-        match (fields.next(), fields.next(), fields.next(), fields.next()) {
-            (Some(old), Some(new), Some(name), None) => updates.push(RefUpdate::parse(name, old, new)?),
-            _ => {
-                return Err(ParseError::BadLine { line, text: text.to_owned() });
-            }
+        if text.ends_with('\r') {
+            return Err(at(LineProblem::CarriageReturn { text: text.to_owned() }));
         }
+        let fields: Vec<&str> = text.split(' ').collect();
+        let [old, new, name] = fields[..] else {
+            return Err(at(LineProblem::Fields { text: text.to_owned() }));
+        };
+        let update = RefUpdate::parse(name, old, new).map_err(|err| at(err.into()))?;
+        let found = old.len();
+        match hash {
+            None => hash = Some((line, found)),
+            Some((first_line, expected)) if expected != found => {
+                return Err(at(LineProblem::MixedHashes { first_line, expected, found }));
+            }
+            Some(_) => {}
+        }
+        updates.push(update);
     }
     Ok(updates)
 }
@@ -216,11 +268,11 @@ mod tests {
     #[test]
     fn rejects_malformed_lines() {
         let err = parse_ref_updates(format!("{A} refs/heads/x\n").as_bytes()).expect_err("must be rejected");
-        assert!(matches!(err, ParseError::BadLine { line: 1, .. }), "{err}");
+        assert!(matches!(err, StdinError { line: 1, problem: LineProblem::Fields { .. } }), "{err}");
         let err = parse_ref_updates(format!("{A} nothex refs/heads/x").as_bytes()).expect_err("must be rejected");
         assert!(err.to_string().contains("refs/heads/x"), "{err}");
-        let err = parse_ref_updates(format!("{Z} {Z} refs/heads/x").as_bytes()).expect_err("must be rejected");
-        assert!(matches!(err, ParseError::BothNull(_)), "{err}");
+        let err = parse_ref_updates(format!("\n{Z} {Z} refs/heads/x").as_bytes()).expect_err("must be rejected");
+        assert!(matches!(err, StdinError { line: 2, problem: LineProblem::Update(ParseError::BothNull(_)) }), "{err}");
     }
 
     #[test]

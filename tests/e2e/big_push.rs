@@ -1,10 +1,11 @@
 //! Large pushes: 10,000 new commits walked in full, and walked no further
 //! than the first commit when that one is vetoed.
 
-use crate::support::{Server, commits_produced, example_policy};
+use crate::support::{Server, commits_produced, example_policy, heavy};
 
 #[test]
 fn ten_thousand_commits_pass_no_wip() {
+    let _heavy = heavy();
     let server = Server::new();
     server.add_policy("no-wip", &example_policy("no-wip"));
     server.fixture("many-commits.sh", &["10000"]);
@@ -15,6 +16,7 @@ fn ten_thousand_commits_pass_no_wip() {
 
 #[test]
 fn veto_at_the_first_of_ten_thousand_commits_stops_the_walk() {
+    let _heavy = heavy();
     let server = Server::new();
     server.add_policy("no-wip", &example_policy("no-wip"));
     // The newest commit, the first the walk meets, is the bad one.

@@ -7,7 +7,7 @@
 //! policy (seconds for Python and JavaScript), and the pushes after them
 //! find it in the shared cache.
 
-use crate::support::{Server, assert_example_passes_its_cases, commits_produced, in_repo};
+use crate::support::{Server, assert_example_passes_its_cases, commits_produced, heavy, in_repo};
 
 /// Pushes `main`, expecting a rejection that shows `shown`, and checks that
 /// no ref on the server moved.
@@ -21,6 +21,7 @@ fn push_is_vetoed(server: &Server, shown: &str) {
 /// Drops the commits the server refused, adds 10,000 good ones and pushes
 /// them: the policy must read every one within the default limits.
 fn walks_ten_thousand_commits(server: &Server, name: &str, refused: usize) {
+    let _heavy = heavy();
     server.git(&["reset", "--quiet", "--hard", &format!("HEAD~{refused}")]);
     server.fixture("many-commits.sh", &["10000"]);
     let pushed = server.push_with_env(&["origin", "main"], &[("HOOKRT_LOG", "debug")]).assert_ok();
@@ -59,6 +60,7 @@ fn javascript_ref_names() {
     // A new release branch has its new commits read: all 10,000.
     server.git(&["checkout", "--quiet", "-b", "release/1.0"]);
     server.fixture("many-commits.sh", &["10000"]);
+    let _heavy = heavy();
     let pushed = server.push_with_env(&["origin", "release/1.0"], &[("HOOKRT_LOG", "debug")]).assert_ok();
     assert_eq!(commits_produced(&pushed.stderr, name), 10_000);
 }

@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output};
 use std::sync::Barrier;
 
-use crate::support::{Pushed, Server, assert_no_panic, example_policy};
+use crate::support::{Pushed, Server, assert_no_panic, example_policy, heavy};
 
 /// What one branch of the 64-push test carries, and so which policy (if any)
 /// must veto it.
@@ -73,6 +73,7 @@ const POLICIES: [&str; 3] = ["jira-keys", "no-wip", "protect-branches"];
 
 #[test]
 fn sixty_four_concurrent_pushes_each_decide_by_policy_and_leave_one_audit_record() {
+    let _heavy = heavy();
     let server = Server::new();
     let initial = server.git(&["rev-parse", "HEAD"]);
     let base = server.commit("HOOK-1 base for the load test");
@@ -179,6 +180,7 @@ const FIRST_RUNS: usize = 16;
 
 #[test]
 fn many_first_runs_of_a_new_policy_share_one_sound_cache_entry() {
+    let _heavy = heavy();
     let scratch = tempfile::tempdir().expect("temp dir");
     let cache = scratch.path().join("cache");
     std::fs::create_dir(&cache).expect("create the cache dir");

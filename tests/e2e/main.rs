@@ -3,6 +3,7 @@
 
 mod support;
 
+mod bad_input;
 mod big_push;
 mod cache;
 mod config;

@@ -36,6 +36,16 @@ fn shared_cache() -> PathBuf {
     repo_root().join("target").join("e2e-cache")
 }
 
+/// Tests that load the whole machine (dozens of pushes at once) or that
+/// need its full speed (10,000 commits within the default deadline) hold
+/// this while they run, so no two of them ever overlap: on a 2-core CI
+/// machine one would starve the other past its deadline.
+pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that failed while holding it does not stop the others.
+    HEAVY.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// What hookrt prints when it panics (see `runtime/src/main.rs`).
 const PANIC_MARKER: &str = "hookrt: internal error";
 

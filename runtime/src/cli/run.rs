@@ -39,31 +39,57 @@ pub struct RunArgs {
 
 impl RunArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let hook = self.hook;
-        self.check().with_context(|| match hook {
-            HookKind::PostReceive => "the post-receive policies could not run",
-            HookKind::PreReceive | HookKind::Update => "the push is rejected because hookrt cannot check it",
-        })
+        // Read all of stdin first: a chained hook gets the same bytes, even
+        // when hookrt's own policies cannot run.
+        let mut stdin = Vec::new();
+        let read = match self.hook {
+            HookKind::Update => Ok(()),
+            HookKind::PreReceive | HookKind::PostReceive => {
+                std::io::stdin().read_to_end(&mut stdin).map(drop).context("cannot read the hook's standard input")
+            }
+        };
+        let checked = read.and_then(|()| self.check(&stdin));
+        match self.hook {
+            HookKind::PreReceive | HookKind::Update => {
+                if !checked.context("the push is rejected because hookrt cannot check it")? {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            // The refs have moved; git ignores this hook's status. What
+            // hookrt could not do is a warning, and the hooks chained after
+            // it (deploys, notifications) still run.
+            HookKind::PostReceive => {
+                if let Err(err) = checked {
+                    let mut stderr = std::io::stderr().lock();
+                    let _ = writeln!(stderr, "hookrt: warning: the post-receive policies could not run: {err:#}");
+                }
+            }
+        }
+        match &self.chain {
+            Some(dir) => run_chained(dir, self.hook, &self.args, &stdin),
+            None => Ok(ExitCode::SUCCESS),
+        }
     }
 
-    fn check(self) -> anyhow::Result<ExitCode> {
+    /// Runs the policies; `false` when they reject the push.
+    fn check(&self, stdin: &[u8]) -> anyhow::Result<bool> {
         let git_dir = match &self.git_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from),
         };
         let git_dir = std::path::absolute(&git_dir).context("cannot resolve the git directory")?;
 
-        // Read all of stdin first: a chained hook gets the same bytes.
-        let mut stdin = Vec::new();
+        // Git ends every line with a newline; a last line without one is
+        // still read (see `parse_ref_updates`).
         let updates = match self.hook {
             HookKind::Update => match self.args.as_slice() {
                 [name, old, new] => vec![push::RefUpdate::parse(name, old, new)?],
-                _ => bail!("the update hook takes <REF> <OLD> <NEW>, got {} argument(s)", self.args.len()),
+                _ => bail!(
+                    "the update hook takes <REF> <OLD> <NEW>, as git passes them, but got {} argument(s); run hookrt through the scripts `hookrt install` writes",
+                    self.args.len()
+                ),
             },
-            HookKind::PreReceive | HookKind::PostReceive => {
-                std::io::stdin().read_to_end(&mut stdin).context("cannot read the hook's standard input")?;
-                push::parse_ref_updates(&stdin)?
-            }
+            HookKind::PreReceive | HookKind::PostReceive => push::parse_ref_updates(stdin)?,
         };
 
         let request = HookRequest {
@@ -88,13 +114,7 @@ impl RunArgs {
             let mut stderr = std::io::stderr().lock();
             let _ = stderr.write_all(text.as_bytes());
         }
-        if !report.accepted() {
-            return Ok(ExitCode::FAILURE);
-        }
-        match &self.chain {
-            Some(dir) => run_chained(dir, self.hook, &self.args, &stdin),
-            None => Ok(ExitCode::SUCCESS),
-        }
+        Ok(report.accepted())
     }
 }
 

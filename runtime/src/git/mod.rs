@@ -65,6 +65,7 @@ impl From<ReadError> for LookupError {
     fn from(err: ReadError) -> Self {
         match err {
             ReadError::Missing { id } => LookupError::NotFound(format!("object {id}")),
+            err @ ReadError::WrongFormat { .. } => LookupError::Invalid(err.to_string()),
             err => LookupError::Read(err),
         }
     }
@@ -88,6 +89,10 @@ pub enum OpenError {
     Head { path: PathBuf, message: String },
     #[error(transparent)]
     Objects(#[from] odb::OpenError),
+    #[error(
+        "the {side} id of {ref_name} does not fit {path}: {problem}; git only sends ids of objects the repository has, so this input did not come from git, or the repository is damaged (`git fsck` tells)"
+    )]
+    Update { path: PathBuf, ref_name: String, side: &'static str, problem: Box<ReadError> },
 }
 
 /// The repository one hook run reads: its objects (quarantine included) and
@@ -149,8 +154,15 @@ impl Repo {
             .head_name()
             .map_err(|e| OpenError::Head { path: git_dir.to_owned(), message: e.to_string() })?
             .map(|name| name.as_bstr().to_string());
+        let odb = Odb::open(object_dirs, repo.object_hash())?;
+        check_updates(&odb, updates).map_err(|(update, side, problem)| OpenError::Update {
+            path: git_dir.to_owned(),
+            ref_name: update.name.clone(),
+            side,
+            problem: Box::new(problem),
+        })?;
         Ok(Repo {
-            odb: Odb::open(object_dirs, repo.object_hash())?,
+            odb,
             shared: Arc::new(Shared {
                 git_dir: git_dir.to_owned(),
                 hook,
@@ -322,6 +334,30 @@ impl Repo {
         }
         tips.into_iter().collect()
     }
+}
+
+/// Checks what the hook was told against the repository before any policy
+/// reads it: every id must be of the repository's format, and every new id
+/// an object it has. Git guarantees both (it checks what a push brings
+/// before any hook runs), so a failure means the input did not come from
+/// git or the repository is damaged, and no policy should decide on it.
+/// Old ids need not exist: a ref pointing at a lost object can still be
+/// deleted or repaired by a push, and the walks that read them say so.
+fn check_updates<'u>(odb: &Odb, updates: &'u [RefUpdate]) -> Result<(), (&'u RefUpdate, &'static str, ReadError)> {
+    let mut checked = gix::hashtable::HashSet::default();
+    for update in updates {
+        for (side, id) in [("old", update.old), ("new", update.new)] {
+            if id.kind() != odb.hash_kind() {
+                let problem = ReadError::WrongFormat { id, actual: id.kind(), expected: odb.hash_kind() };
+                return Err((update, side, problem));
+            }
+        }
+        // A push that moves many refs to one commit asks once.
+        if !update.new.is_null() && checked.insert(update.new) {
+            odb.header(&update.new).map_err(|problem| (update, "new", problem))?;
+        }
+    }
+    Ok(())
 }
 
 /// Every ref of `repo` that points at an object, by name.

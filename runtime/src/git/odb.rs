@@ -83,6 +83,8 @@ pub enum ReadError {
     Corrupt { id: ObjectId, message: String },
     #[error("object {id} is a {actual}, expected a {expected}")]
     WrongKind { id: ObjectId, actual: gix::object::Kind, expected: gix::object::Kind },
+    #[error("{id} is a {actual} object id, but the repository names its objects with {expected}")]
+    WrongFormat { id: ObjectId, actual: gix::hash::Kind, expected: gix::hash::Kind },
 }
 
 impl Odb {
@@ -106,8 +108,19 @@ impl Odb {
         self.hash
     }
 
+    /// Fails for an id of the other hash kind (a SHA-1 id in a SHA-256
+    /// repository): gix's stores assert that ids match and would panic.
+    /// Such ids come from input: the hook's, or a policy's.
+    fn check_format(&self, id: &gix::oid) -> Result<(), ReadError> {
+        if id.kind() == self.hash {
+            return Ok(());
+        }
+        Err(ReadError::WrongFormat { id: id.to_owned(), actual: id.kind(), expected: self.hash })
+    }
+
     /// Reads an object into `buf`, returning its kind.
     pub fn read<'b>(&self, id: &gix::oid, buf: &'b mut Vec<u8>) -> Result<gix::objs::Data<'b>, ReadError> {
+        self.check_format(id)?;
         let last = self.stores.len().saturating_sub(1);
         for (index, store) in self.stores.iter().enumerate() {
             // The last store is read directly: in the common case (no
@@ -127,6 +140,7 @@ impl Odb {
     /// 100 MB blob costs its header, not 100 MB).
     pub fn header(&self, id: &gix::oid) -> Result<(gix::object::Kind, u64), ReadError> {
         use gix::objs::FindHeader;
+        self.check_format(id)?;
         let last = self.stores.len().saturating_sub(1);
         for (index, store) in self.stores.iter().enumerate() {
             if index == last || store.exists(id) {

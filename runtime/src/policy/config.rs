@@ -77,7 +77,7 @@ pub struct Entry {
 }
 
 /// `[push]`: what all policies of one push share.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushSection {
     /// Wall-clock time for all policies of one hook run together.
@@ -85,7 +85,7 @@ pub struct PushSection {
 }
 
 /// `[audit]`: the JSON-lines decision log.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditSection {
     pub enabled: Option<bool>,
@@ -95,7 +95,7 @@ pub struct AuditSection {
 }
 
 /// `[policy.NAME]`: one policy, as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyConfig {
     pub module: Option<PathBuf>,
@@ -117,11 +117,18 @@ pub struct PolicyConfig {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
-    push: PushSection,
+    push: RawPush,
     #[serde(default)]
     audit: AuditSection,
     #[serde(default)]
     policy: BTreeMap<String, Spanned<PolicyConfig>>,
+}
+
+/// [`PushSection`] with where its values were written, for errors.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPush {
+    budget_ms: Option<Spanned<u64>>,
 }
 
 /// The error returned when the configuration cannot be used. Each names the
@@ -173,12 +180,13 @@ impl ConfigFile {
             ConfigError::Parse { path: path.to_owned(), line, column, message: err.message().trim_end().to_owned() }
         })?;
         let at = |offset| Origin { file: path.to_owned(), line: line_column(text, offset).0 };
-        if raw.push.budget_ms == Some(0) {
+        if let Some(budget) = raw.push.budget_ms.as_ref().filter(|budget| *budget.get_ref() == 0) {
             return Err(ConfigError::Invalid {
-                origin: Origin { file: path.to_owned(), line: 0 },
+                origin: at(budget.span().start),
                 message: "[push] `budget_ms` must be more than 0 (leave it out for the default, 30000)".into(),
             });
         }
+        let push = PushSection { budget_ms: raw.push.budget_ms.map(Spanned::into_inner) };
         let mut audit = raw.audit;
         if let (Some(log), Some(dir)) = (&mut audit.path, path.parent()) {
             *log = dir.join(&*log);
@@ -209,7 +217,7 @@ impl ConfigFile {
             }
             policies.insert(name, Entry { origin, config, settings });
         }
-        Ok(ConfigFile { path: path.to_owned(), push: raw.push, audit, policies })
+        Ok(ConfigFile { path: path.to_owned(), push, audit, policies })
     }
 }
 

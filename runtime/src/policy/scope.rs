@@ -113,7 +113,8 @@ struct Layer {
 
 impl Layer {
     fn load(dir: &Path) -> Result<Self, ConfigError> {
-        let file = ConfigFile::load(dir)?;
+        // Listing first: a directory that cannot be read is reported as
+        // such, not as its hookrt.toml.
         let list_error = |source| ConfigError::List { dir: dir.to_owned(), source };
         let mut modules = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(list_error)? {
@@ -125,6 +126,19 @@ impl Layer {
             }
         }
         modules.sort();
+        // `ConfigFile::load` reads whatever is there: a FIFO would block the
+        // push forever, a link to /dev/zero would eat the memory, and a
+        // dangling link would read as "no file" and drop the configuration.
+        let config = dir.join(super::CONFIG_FILE);
+        if std::fs::symlink_metadata(&config).is_ok()
+            && let Some(problem) = not_a_regular_file(&config)
+        {
+            return Err(ConfigError::Invalid {
+                origin: Origin { file: config, line: 0 },
+                message: format!("hookrt.toml {problem}; make it a regular file (or a symbolic link to one)"),
+            });
+        }
+        let file = ConfigFile::load(dir)?;
         Ok(Layer { dir: dir.to_owned(), file, modules })
     }
 
@@ -186,11 +200,8 @@ impl Draft {
                 "there is no {name}.wasm beside the file; drop the module in, set `module = \"path/to/{name}.wasm\"`, or remove the entry"
             )));
         };
-        if !path.is_file() {
-            return Err(invalid(format!(
-                "module {} does not exist; build it into place or fix `module`",
-                path.display()
-            )));
+        if let Some(problem) = module_problem(&path) {
+            return Err(invalid(format!("module {} {problem}", path.display())));
         }
         let config = &self.config;
         let refs =
@@ -217,13 +228,21 @@ impl PolicySet {
     /// Loads both scopes and merges them. Any problem is an error that names
     /// the file and line: at push time it rejects the push.
     pub fn load(scopes: &Scopes) -> Result<Self, ConfigError> {
-        let global = match &scopes.global {
-            Some(dir) if dir.is_dir() => Some(Layer::load(dir)?),
-            Some(dir) if scopes.global_required => return Err(ConfigError::MissingGlobalDir { dir: dir.clone() }),
+        let global = match scopes.global.as_deref().map(|dir| (dir, dir_state(dir))) {
+            Some((dir, DirState::Dir)) => Some(Layer::load(dir)?),
+            Some((dir, DirState::Missing)) if scopes.global_required => {
+                return Err(ConfigError::MissingGlobalDir { dir: dir.to_owned() });
+            }
+            // Something is there but it is not a directory: the admin meant
+            // to have server-wide policies, so going on without them would
+            // fail open, even for the optional /etc/hookrt.
+            Some((dir, DirState::Broken(problem))) => return Err(broken_dir(dir, "server-wide", &problem)),
             _ => None,
         };
-        if !scopes.repository.is_dir() {
-            return Err(ConfigError::MissingDir { dir: scopes.repository.clone() });
+        match dir_state(&scopes.repository) {
+            DirState::Dir => {}
+            DirState::Missing => return Err(ConfigError::MissingDir { dir: scopes.repository.clone() }),
+            DirState::Broken(problem) => return Err(broken_dir(&scopes.repository, "repository's", &problem)),
         }
         let repo = Layer::load(&scopes.repository)?;
         if let Some(entry) = repo.file.iter().flat_map(|f| f.policies.values()).find(|e| e.config.mandatory.is_some()) {
@@ -318,5 +337,105 @@ fn audit<'a>(sections: impl Iterator<Item = &'a AuditSection>) -> AuditConfig {
         path,
         max_bytes: max_mib.unwrap_or(DEFAULT_AUDIT_MAX_MIB).max(1) << 20,
         keep: keep.unwrap_or(DEFAULT_AUDIT_KEEP),
+    }
+}
+
+/// What is at a policy directory's path. A symlink to a directory is a
+/// directory: admins share policy directories that way (as GitLab's
+/// `custom_hooks` often are).
+enum DirState {
+    Dir,
+    /// Nothing at all is there.
+    Missing,
+    /// Something is there that cannot be listed, and why.
+    Broken(String),
+}
+
+fn dir_state(path: &Path) -> DirState {
+    match std::fs::symlink_metadata(path) {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return DirState::Missing,
+        Err(err) => return DirState::Broken(format!("cannot be read ({err})")),
+        Ok(_) => {}
+    }
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => DirState::Dir,
+        Ok(meta) => DirState::Broken(format!("{}{}, not a directory", link_prefix(path), kind(&meta))),
+        Err(err) => DirState::Broken(unresolvable(path, &err)),
+    }
+}
+
+fn broken_dir(dir: &Path, scope: &str, problem: &str) -> ConfigError {
+    ConfigError::Invalid {
+        origin: Origin { file: dir.to_owned(), line: 0 },
+        message: format!(
+            "the {scope} policy directory {problem}; make it a directory of *.wasm policies (or a symbolic link to one)"
+        ),
+    }
+}
+
+/// Why the module at `path` cannot be loaded, if it cannot: it must be a
+/// regular file (or a symlink to one). The sandbox checks again, and caps
+/// the size, when it reads the module; checking here names the problem
+/// where the policy is configured, for `hookrt check` too.
+fn module_problem(path: &Path) -> Option<String> {
+    if std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return Some("does not exist; build it into place or fix `module`".into());
+    }
+    not_a_regular_file(path)
+        .map(|problem| format!("{problem}; hookrt loads only regular files (or symbolic links to them)"))
+}
+
+/// Why `path`, which exists (at least as a link), is not a regular file,
+/// or `None` if it is one.
+fn not_a_regular_file(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => None,
+        Ok(meta) => Some(format!("{}{}, not a regular file", link_prefix(path), kind(&meta))),
+        Err(err) => Some(unresolvable(path, &err)),
+    }
+}
+
+/// "is a symbolic link to TARGET, which is " for a link, "is " otherwise.
+fn link_prefix(path: &Path) -> String {
+    match std::fs::read_link(path) {
+        Ok(target) => format!("is a symbolic link to {}, which is ", target.display()),
+        Err(_) => "is ".into(),
+    }
+}
+
+/// Why `path` exists but cannot be followed: a dangling or looping link
+/// (the system's own words say which), or something the system refuses.
+fn unresolvable(path: &Path, err: &std::io::Error) -> String {
+    match std::fs::read_link(path) {
+        Ok(target) if err.kind() == std::io::ErrorKind::NotFound => {
+            format!("is a symbolic link to {}, which does not exist", target.display())
+        }
+        Ok(target) => format!("is a symbolic link to {} that cannot be followed ({err})", target.display()),
+        Err(_) => format!("cannot be read ({err})"),
+    }
+}
+
+/// What kind of file `meta` describes, with an article.
+fn kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        } else if t.is_char_device() {
+            return "a character device";
+        } else if t.is_block_device() {
+            return "a block device";
+        } else if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else if meta.is_file() {
+        "a regular file"
+    } else {
+        "something else"
     }
 }

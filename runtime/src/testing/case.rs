@@ -11,7 +11,7 @@ use crate::policy::{Origin, Setting, SettingValue, Settings};
 use crate::push::HookKind;
 
 /// One case file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseFile {
     /// The policy under test, relative to the file; `--policy` overrides it.
@@ -28,7 +28,7 @@ pub struct CaseFile {
 }
 
 /// A starting repository, a push, and what the policy must say about it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
     pub name: String,
@@ -62,7 +62,7 @@ fn default_hook() -> HookKind {
 }
 
 /// Per-case limits, as in `hookrt.toml`.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseLimits {
     pub fuel: Option<u64>,
@@ -72,7 +72,7 @@ pub struct CaseLimits {
 }
 
 /// A branch or tag of the starting repository.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetupRef {
     /// `main` means `refs/heads/main`; a name starting `refs/` is used as is.
@@ -88,7 +88,7 @@ pub struct SetupRef {
 }
 
 /// One ref update of the push.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushRef {
     #[serde(rename = "ref")]
@@ -107,7 +107,7 @@ pub struct PushRef {
 }
 
 /// A commit: just its message, or a table.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum CommitSpec {
     Message(String),
@@ -115,7 +115,7 @@ pub enum CommitSpec {
 }
 
 /// A commit in full.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FullCommit {
     pub message: String,
@@ -135,7 +135,7 @@ pub struct FullCommit {
 }
 
 /// A file's content, spelled out or generated.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
 pub enum FileSpec {
     /// The text itself.
@@ -146,7 +146,7 @@ pub enum FileSpec {
 }
 
 /// Generated content, so large and binary files need not be spelled out.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Generated {
     /// `repeat` this many times.
@@ -159,7 +159,7 @@ pub struct Generated {
 }
 
 /// What the policy must answer.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// The policy accepts.
@@ -183,7 +183,7 @@ pub struct Expect {
 }
 
 /// How an expected veto is matched against the policy's.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectVeto {
     /// A substring of the veto's summary.
@@ -197,7 +197,7 @@ pub struct ExpectVeto {
     pub commit: Option<String>,
 }
 
-/// The error returned by [`CaseFile::load`].
+/// The error returned by [`CaseFile::load`] and [`CaseFile::parse`].
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
     #[error("cannot read {path}: {source}")]
@@ -214,8 +214,13 @@ impl CaseFile {
     /// Reads and checks one case file.
     pub fn load(path: &Path) -> Result<Self, CaseError> {
         let text = std::fs::read_to_string(path).map_err(|source| CaseError::Read { path: path.to_owned(), source })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses and checks the text of a case file read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, CaseError> {
         let parse_error = |message: String| CaseError::Parse { path: path.to_owned(), message };
-        let mut file: CaseFile = toml::from_str(&text).map_err(|e| parse_error(e.to_string().trim_end().to_owned()))?;
+        let mut file: CaseFile = toml::from_str(text).map_err(|e| parse_error(e.to_string().trim_end().to_owned()))?;
         file.path = path.to_owned();
         if file.cases.is_empty() {
             return Err(parse_error("it has no [[case]]".into()));
@@ -243,6 +248,10 @@ impl CaseFile {
             if case.push.is_empty() {
                 return Err(parse_error(format!("case {:?}: a case needs at least one [[case.push]]", case.name)));
             }
+            let commits = case.setup.iter().flat_map(|r| &r.commits).chain(case.push.iter().flat_map(|r| &r.commits));
+            for commit in commits {
+                commit.check().map_err(|message| parse_error(format!("case {:?}: {message}", case.name)))?;
+            }
         }
         Ok(file)
     }
@@ -268,11 +277,48 @@ pub fn full_ref(name: &str) -> String {
     if name.starts_with("refs/") { name.to_owned() } else { format!("refs/heads/{name}") }
 }
 
+/// The latest commit date a case may set: the end of year 9999. Git takes
+/// no negative dates, and the scratch repository's clock adds a minute per
+/// commit, which must not overflow.
+const MAX_DATE: i64 = 253_402_300_799;
+
+/// The most bytes one generated file may have: enough for any size limit a
+/// policy tests, and far from what would exhaust memory building it.
+const MAX_GENERATED: usize = 1 << 30;
+
 impl CommitSpec {
     pub fn message(&self) -> &str {
         match self {
             CommitSpec::Message(m) => m,
             CommitSpec::Full(c) => &c.message,
         }
+    }
+
+    /// Refuses what the scratch repository cannot build: a date git takes
+    /// no part of, or generated content too large to hold in memory.
+    fn check(&self) -> Result<(), String> {
+        let CommitSpec::Full(commit) = self else { return Ok(()) };
+        if let Some(date) = commit.date.filter(|date| !(0..=MAX_DATE).contains(date)) {
+            return Err(format!(
+                "commit {:?}: `date = {date}` is not seconds since 1970 up to 9999 (0 to {MAX_DATE})",
+                commit.message
+            ));
+        }
+        for (path, spec) in &commit.files {
+            let FileSpec::Generated(generated) = spec else { continue };
+            let size = match (&generated.repeat, generated.random_bytes) {
+                (Some(text), _) => text.len().checked_mul(generated.times.unwrap_or(1)),
+                (None, Some(bytes)) => Some(bytes),
+                // Neither: building the file says what to write.
+                (None, None) => continue,
+            };
+            if size.is_none_or(|size| size > MAX_GENERATED) {
+                return Err(format!(
+                    "commit {:?}: file {path} would be past the {MAX_GENERATED} bytes a case may generate",
+                    commit.message
+                ));
+            }
+        }
+        Ok(())
     }
 }

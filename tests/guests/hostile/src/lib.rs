@@ -112,7 +112,9 @@ fn escape(port: i64) {
     say("connect", result(std::net::TcpStream::connect(&addr).map(|_| format!("connected to {addr}"))));
     say(
         "resolve",
-        result(std::net::ToSocketAddrs::to_socket_addrs("localhost:80").map(|a| format!("{:?}", a.collect::<Vec<_>>()))),
+        result(
+            std::net::ToSocketAddrs::to_socket_addrs("localhost:80").map(|a| format!("{:?}", a.collect::<Vec<_>>())),
+        ),
     );
 }
 
