@@ -41,7 +41,9 @@ pub(crate) fn context(output: &MemoryOutputPipe) -> WasiCtx {
         .build()
 }
 
-/// A clock that always reads zero.
+/// A clock that always reads zero: the context's clocks, for whatever in
+/// wasmtime-wasi reads them beside the interfaces (the monotonic-clock
+/// interface itself is answered by `HostState` below).
 struct FrozenClock;
 
 impl HostWallClock for FrozenClock {
