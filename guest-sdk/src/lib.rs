@@ -23,6 +23,7 @@
 //! Build it as a `cdylib` for `wasm32-wasip2`; the result is a component for
 //! the `validated-policy` world of `hookrt:policy@0.1.0`, ready for a policy directory.
 
+pub mod branches;
 mod commits;
 mod files;
 pub mod settings;
@@ -129,6 +130,13 @@ impl Veto {
             commit_id: Some(commit.id.clone()),
         }
     }
+}
+
+/// The detail of a veto for a repository the host could not read: the
+/// error, and what the pusher can do. A policy that cannot check an update
+/// vetoes it (fails closed) rather than letting it through unchecked.
+pub fn unreadable_detail(err: &impl std::fmt::Debug) -> String {
+    format!("{err:?}\nTry the push again; if it keeps failing, tell the server's admin.")
 }
 
 impl Verdict {

@@ -3,6 +3,7 @@
 //! limits, mode and settings.
 
 mod config;
+mod paths;
 mod refs;
 mod scope;
 mod settings;

@@ -110,7 +110,7 @@ fn check(push: &Push, settings: &Settings) -> Verdict {
                     update,
                     &commit,
                     "the repository could not be read to check the commit's files",
-                    format!("{err:?}\nTry the push again; if it keeps failing, tell the server's admin."),
+                    hookrt_guest::unreadable_detail(&err),
                 )),
             }
         }

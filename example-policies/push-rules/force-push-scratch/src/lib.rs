@@ -20,8 +20,12 @@
 //! force-push-branches = ["scratch/*", "test/*"]
 //! ```
 
+use hookrt_guest::branches;
 use hookrt_guest::settings::{FromSettings, Reader};
 use hookrt_guest::{Push, RefClass, RefKind, RefUpdate, SettingError, Verdict, Veto};
+
+/// What a refused pattern's message suggests instead.
+const EXAMPLE: &str = "write a branch name such as \"sandbox\", or a pattern such as \"scratch/*\"";
 
 /// The admin's settings, checked.
 struct Settings {
@@ -33,46 +37,18 @@ impl FromSettings for Settings {
     fn from_settings() -> Result<Self, Vec<SettingError>> {
         let mut s = Reader::new();
         let force_push_branches = s.or("force-push-branches", vec!["scratch/*".to_owned(), "test/*".to_owned()]);
-        for problem in force_push_branches.iter().filter_map(|p| pattern_problem(p)) {
+        for problem in
+            force_push_branches.iter().filter_map(|p| branches::pattern_problem(p, "opened to force pushes", EXAMPLE))
+        {
             s.error("force-push-branches", problem);
         }
         s.finish(Settings { force_push_branches })
     }
 }
 
-/// What is wrong with `pattern` as a branch name or pattern, if anything.
-fn pattern_problem(pattern: &str) -> Option<String> {
-    let example = "write a branch name such as \"sandbox\", or a pattern such as \"scratch/*\"";
-    let problem = if pattern.is_empty() {
-        "an empty pattern matches no branch".to_owned()
-    } else if let Some(branch) = pattern.strip_prefix("refs/heads/") {
-        format!("write the branch without refs/heads/: \"{branch}\"")
-    } else if pattern.starts_with("refs/") {
-        "only branches can be opened to force pushes, not other refs".to_owned()
-    } else if let Some(c) = pattern.chars().find(|c| c.is_whitespace() || c.is_control() || "~^:?[\\".contains(*c)) {
-        format!("{c:?} can't be part of a branch name")
-    } else if pattern.starts_with('/') || pattern.ends_with('/') || pattern.contains("//") {
-        "a branch name has no empty parts (no leading, trailing or double /)".to_owned()
-    } else if pattern.contains("..") || pattern.contains("@{") || pattern.ends_with('.') || pattern.ends_with(".lock") {
-        "git does not allow \"..\", \"@{\", or a trailing \".\" or \".lock\" in a branch name".to_owned()
-    } else {
-        return None;
-    };
-    Some(format!("{pattern:?}: {problem}; {example}"))
-}
-
-/// Whether `name` matches `pattern`, `*` standing for any characters.
-fn matches(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((head, tail)) => name.strip_prefix(head).is_some_and(|rest| {
-            rest.char_indices().map(|(i, _)| i).chain([rest.len()]).any(|i| matches(tail, &rest[i..]))
-        }),
-    }
-}
-
 fn may_force_push(update: &RefUpdate, settings: &Settings) -> bool {
-    update.class == RefClass::Branch && settings.force_push_branches.iter().any(|p| matches(p, update.short_name()))
+    update.class == RefClass::Branch
+        && settings.force_push_branches.iter().any(|p| branches::matches(p, update.short_name()))
 }
 
 fn short(id: &str) -> &str {
@@ -117,7 +93,7 @@ fn check(push: &Push, settings: &Settings) -> Verdict {
             Err(err) => vetoes.push(Veto::on_ref(
                 update,
                 format!("can't tell whether the update of {} is a force push", update.short_name()),
-                format!("{err:?}\nTry the push again; if it keeps failing, tell the server's admin."),
+                hookrt_guest::unreadable_detail(&err),
             )),
         }
     }
@@ -125,29 +101,3 @@ fn check(push: &Push, settings: &Settings) -> Verdict {
 }
 
 hookrt_guest::policy!(check, Settings);
-
-#[cfg(test)]
-mod tests {
-    use super::{matches, pattern_problem};
-
-    #[test]
-    fn star_matches_any_characters() {
-        assert!(matches("scratch/*", "scratch/ann"));
-        assert!(matches("scratch/*", "scratch/ann/x"));
-        assert!(!matches("scratch/*", "scratch"));
-        assert!(!matches("scratch/*", "feature/scratch/x"));
-        assert!(matches("sandbox", "sandbox"));
-        assert!(matches("*/wip", "ann/wip"));
-        assert!(!matches("*/wip", "ann/wip2"));
-    }
-
-    #[test]
-    fn patterns_are_checked() {
-        for pattern in ["scratch/*", "sandbox", "*/wip"] {
-            assert_eq!(pattern_problem(pattern), None, "{pattern}");
-        }
-        for pattern in ["", "refs/heads/scratch/*", "refs/tags/*", "scratch/", "a b", "x..y", "a[0]"] {
-            assert!(pattern_problem(pattern).is_some(), "{pattern}");
-        }
-    }
-}

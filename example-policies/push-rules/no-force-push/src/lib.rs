@@ -86,7 +86,7 @@ fn check(push: &Push, settings: &Settings) -> Verdict {
             Err(err) => vetoes.push(Veto::on_ref(
                 update,
                 format!("can't tell whether the update of {} is a force push", update.short_name()),
-                format!("{err:?}\nTry the push again; if it keeps failing, tell the server's admin."),
+                hookrt_guest::unreadable_detail(&err),
             )),
         }
     }

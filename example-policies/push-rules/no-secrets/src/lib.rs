@@ -221,7 +221,7 @@ fn check(push: &Push, settings: &Settings) -> Verdict {
                     update,
                     &commit,
                     "the repository could not be read to scan the commit for secrets",
-                    format!("{err:?}\nTry the push again; if it keeps failing, tell the server's admin."),
+                    hookrt_guest::unreadable_detail(&err),
                 )),
             }
         }

@@ -118,7 +118,7 @@ fn check(push: &Push, settings: &Settings) -> Verdict {
                         update,
                         &commit,
                         "the repository could not be read to check the commit's files",
-                        format!("Try the push again; if it keeps failing, tell a repository admin ({err:?})."),
+                        hookrt_guest::unreadable_detail(&err),
                     ));
                     continue;
                 }
