@@ -60,9 +60,28 @@ test: policies
     cargo clippy --quiet --target {{wasm_target}} --target-dir {{wasm_dir}} {{guest_packages}} -- -D warnings
     cargo clippy --quiet --locked --manifest-path tools/hookrt-c/Cargo.toml --target-dir target/c/tool -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p hookrt
+    # The benchmark's machinery on a small history, so that it cannot rot;
+    # its times mean nothing here and nothing checks them.
+    {{just_executable()}} bench-smoke
 
 # Size, first and later push, fuel per commit of one example policy per language (docs/languages.md).
 measure-policies: policies build
     bash scripts/measure-policies.sh target/debug/hookrt Rust:target/policies/no-wip.wasm \
         Python:target/policies/conventional-commits.wasm JavaScript:target/policies/ref-names.wasm \
         C:target/policies/line-length.wasm
+
+# What the benchmark runs beyond git and Python: GNU time, for peak memory.
+setup-bench:
+    @command -v python3 >/dev/null || (apt-get update -qq && apt-get install -y -qq python3)
+    @[[ -x /usr/bin/time ]] || (apt-get update -qq && apt-get install -y -qq time)
+
+# Benchmark hookrt against git's own walk and the classic script hook, and write bench/results.md.
+bench: policies-rust setup-bench
+    cargo build --quiet --release -p hookrt
+    python3 bench/run.py --hookrt target/release/hookrt --policies target/policies --work target/bench \
+        --out bench/results.md
+
+# The benchmark on 500 commits, one round, with the test build: seconds (part of `just test`).
+bench-smoke: policies-rust build setup-bench
+    python3 bench/run.py --hookrt target/debug/hookrt --policies target/policies --work target/bench \
+        --commits 500 --rounds 1

@@ -11,6 +11,7 @@ use crate::policy::{ConfigError, Mode, PolicySet, PolicySpec, Scopes};
 use crate::push::Push;
 use crate::report::{PolicyEntry, Report, Skip, Status};
 use crate::sandbox::{EngineError, Failure, PolicyRun, Sandbox};
+use crate::timing;
 
 /// Everything a hook run needs; the `hookrt` binary fills it from git's
 /// arguments, standard input and environment, an embedding server from its
@@ -48,7 +49,7 @@ pub enum HookError {
 pub fn run_hook(request: &HookRequest) -> Result<Report, HookError> {
     let started = Instant::now();
     let push = &request.push;
-    let set = match PolicySet::load(&request.scopes) {
+    let set = match timing::timed("config", "", || PolicySet::load(&request.scopes)) {
         Ok(set) => set,
         // The configuration is what says where the log goes; without it,
         // the default place still hears about the rejection.
@@ -63,6 +64,7 @@ pub fn run_hook(request: &HookRequest) -> Result<Report, HookError> {
     {
         report.audit_error = Some(err.to_string());
     }
+    timing::record("hook", "", started.elapsed());
     Ok(report)
 }
 
@@ -113,8 +115,10 @@ fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<
             Err(skip) => Status::Skipped(skip),
             Ok(updates) => {
                 if engine.is_none() {
-                    let repo = Repo::open(&push.git_dir, &request.object_dirs, push.hook, &push.updates)?;
-                    let sandbox = Sandbox::new(request.cache_dir.as_deref())?;
+                    let repo = timing::timed("repository", "", || {
+                        Repo::open(&push.git_dir, &request.object_dirs, push.hook, &push.updates)
+                    })?;
+                    let sandbox = timing::timed("engine", "", || Sandbox::new(request.cache_dir.as_deref()))?;
                     report.notices.extend(sandbox.cache_warning());
                     engine = Some((repo, sandbox));
                 }

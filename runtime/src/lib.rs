@@ -71,6 +71,7 @@ pub mod pusher;
 pub mod report;
 pub mod sandbox;
 pub mod testing;
+mod timing;
 pub mod verdict;
 
 pub use hook::{HookError, HookRequest, run_hook};

@@ -31,7 +31,7 @@ impl commits::HostCommitWalk for HostState {
     }
 
     fn next_batch(&mut self, walk: Resource<Walk>, max: u32) -> WalkResult<Vec<Commit>> {
-        let deadline = self.deadline;
+        let (deadline, started) = (self.deadline, std::time::Instant::now());
         let walk = self.table.get_mut(&walk)?;
         let mut batch = Vec::with_capacity(max.min(MAX_BATCH) as usize);
         while batch.len() < max.min(MAX_BATCH) as usize {
@@ -42,6 +42,7 @@ impl commits::HostCommitWalk for HostState {
             }
         }
         self.work.commits += batch.len() as u64;
+        self.work.walking += started.elapsed();
         Ok(Ok(batch))
     }
 

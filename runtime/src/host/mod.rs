@@ -60,6 +60,8 @@ pub struct HostWork {
     pub blob_bytes: u64,
     /// Ancestry questions answered (`is-ancestor`, `is-force-push`).
     pub ancestry: u64,
+    /// Time spent walking and decoding commits for the policy.
+    pub walking: std::time::Duration,
 }
 
 impl WasiView for HostState {

@@ -14,6 +14,7 @@ use super::cache::{Cache, CacheError};
 use super::module::{LoadError, PolicyModule};
 use crate::host::HostState;
 use crate::host::bindings::Policy;
+use crate::timing;
 
 /// How often the epoch advances; a deadline is accurate to about this.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -90,20 +91,19 @@ impl Sandbox {
     /// `path`, checking that it is a policy for this contract.
     pub fn load(&self, name: &str, path: &Path) -> Result<PolicyModule, LoadError> {
         let wasm = read_module(path)?;
-        let _span = tracing::debug_span!("load", policy = name).entered();
+        let started = std::time::Instant::now();
         let component = match self.cache.as_ref().and_then(|c| c.load(&self.engine, &wasm)) {
             Some(component) => {
-                tracing::debug!("policy loaded from cache");
+                timing::record("cache-load", name, started.elapsed());
                 component
             }
             None => {
-                let started = std::time::Instant::now();
                 let component =
                     Component::new(&self.engine, &wasm).map_err(|e| LoadError::classify_compile(&wasm, &e))?;
-                tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "compiled policy");
                 if let Some(cache) = &self.cache {
                     cache.store(&self.engine, &wasm, &component);
                 }
+                timing::record("compile", name, started.elapsed());
                 component
             }
         };

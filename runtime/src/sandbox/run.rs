@@ -19,6 +19,7 @@ use crate::host::conversions::push_for_guest;
 use crate::host::{DeadlineInHostCall, HostState, HostWork, Output};
 use crate::policy::{SettingProblem, Settings};
 use crate::push::Push;
+use crate::timing;
 use crate::verdict::{Verdict, Veto};
 
 /// What a policy may write to the pusher in one run.
@@ -169,14 +170,15 @@ fn call_check(
     limits: Limits,
 ) -> wasmtime::Result<Result<Verdict, Failure>> {
     start(store, limits)?;
-    let instance = module.pre.instance_pre().instantiate(&mut *store)?;
+    let instance = timing::timed("instantiate", &module.name, || module.pre.instance_pre().instantiate(&mut *store))?;
     let problems = call_validator(store, module, &instance)?;
     if !problems.is_empty() {
         return Ok(Err(Failure::Settings(problems)));
     }
     let policy = Policy::new(&mut *store, &instance)?;
     let push = push_for_guest(push, store.data().repo()?);
-    let verdict = policy.call_check(&mut *store, &push)?;
+    let verdict = timing::timed("check", &module.name, || policy.call_check(&mut *store, &push))?;
+    timing::record("walk", &module.name, store.data().work.walking);
     Ok(Ok(verdict.into()))
 }
 

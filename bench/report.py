@@ -1,0 +1,93 @@
+"""The benchmark's tables: medians, ratios, the targets of issue 8 and where
+hookrt's time goes. Pure formatting; `run.py` measures."""
+
+# (what, target, how the figure is computed from the medians, how it is
+# compared). `walk`, `script`... are the keys of run.py's cases.
+TARGETS = [
+    ("100k-commit walk (jira-keys) vs `git rev-list --count`", "≤ 1.0×",
+     lambda m: m["walk"]["wall"] / m["rev-list"]["wall"], "ratio", 1.0, "le"),
+    ("script hook vs hookrt over the same walk", "≥ 3× faster",
+     lambda m: m["script"]["wall"] / m["walk"]["wall"], "ratio", 3.0, "ge"),
+    ("1-commit push, 3 warm policies, time inside hookrt", "≤ 2 ms",
+     lambda m: m["three"]["phase"].get("hook", float("nan")) / 1000, "ms", 2.0, "le"),
+    ("veto on the first new commit vs a 1-commit push", "≤ 1.2×",
+     lambda m: m["veto"]["wall"] / m["one"]["wall"], "ratio", 1.2, "le"),
+    ("peak RSS of the walk", "≤ 48 MiB",
+     lambda m: m["walk"]["rss"] / 1024, "MiB", 48.0, "le"),
+    ("first run of a new policy (no-wip: compile + cache write)", "≤ 100 ms",
+     lambda m: m["first"]["wall"] * 1000, "ms", 100.0, "le"),
+]
+
+# hookrt's phases, in the order a hook run goes through them (see
+# runtime/src/timing.rs); summed over the policies of a run.
+PHASES = ["config", "repository", "engine", "compile", "cache-load", "instantiate", "check", "walk", "hook"]
+
+
+def medians(cases, median) -> dict:
+    out = {}
+    for case in cases:
+        walls, cpus = zip(*case.runs)
+        out[case.key] = {
+            "wall": median(walls), "min": min(walls), "cpu": median(cpus), "rss": max(case.rss),
+            "phase": {p: median(us) for p, us in case.phases.items()},
+        }
+    return out
+
+
+def ms(seconds: float) -> str:
+    value = seconds * 1000
+    return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
+
+
+def verdict(value: float, goal: float, how: str) -> str:
+    met = value <= goal if how == "le" else value >= goal
+    if met:
+        return "met"
+    off = value / goal - 1 if how == "le" else goal / value - 1
+    return f"missed by {off:.0%}"
+
+
+def render(cases, machine: dict, commits: int, rounds: int, median) -> str:
+    m = medians(cases, median)
+    floor, script = m["rev-list"]["wall"], m["script"]["wall"]
+    lines = [
+        "# hookrt benchmark: the latest run",
+        "",
+        f"Written by `just bench` ({rounds} rounds, cases interleaved in a shuffled order; medians). "
+        f"The big push brings {commits:,} new commits; every case runs in the fixture's server repository "
+        "with the quarantine environment git gives pre-receive. `bench/README.md` says what each case is.",
+        "",
+        "| machine | |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in machine.items()),
+        "",
+        "| case | wall (median) | wall (min) | CPU | peak RSS | ÷ rev-list | script hook ÷ this |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for case in cases:
+        r = m[case.key]
+        lines.append(
+            f"| {case.name} | {ms(r['wall'])} | {ms(r['min'])} | {ms(r['cpu'])} | {r['rss'] / 1024:.1f} MiB "
+            f"| {r['wall'] / floor:.2f}× | {script / r['wall']:.2f}× |"
+        )
+    lines += ["", "## Targets (issue 8)", "", "| measure | target | this run | |", "|---|---|---:|---|"]
+    for what, target, figure, unit, goal, how in TARGETS:
+        value = figure(m)
+        shown = f"{value:.2f}×" if unit == "ratio" else f"{value:.2f} {unit}"
+        lines.append(f"| {what} | {target} | {shown} | {verdict(value, goal, how)} |")
+    lines += [
+        "",
+        "## Where hookrt's time goes",
+        "",
+        "Medians in µs per run, from hookrt's own tracing (`HOOKRT_LOG=hookrt::timing=debug`), "
+        "summed over the policies of a run. `walk` is host time inside `check` spent walking and "
+        "decoding commits; `hook` is the whole of `run_hook`, the rest of the process being start-up "
+        "and exit.",
+        "",
+        "| case | " + " | ".join(PHASES) + " |",
+        "|---|" + "---:|" * len(PHASES),
+    ]
+    for case in (c for c in cases if c.hookrt):
+        phase = m[case.key]["phase"]
+        lines.append(f"| {case.name} | " + " | ".join(f"{phase[p]:,.0f}" if p in phase else "" for p in PHASES) + " |")
+    return "\n".join(lines) + "\n"
