@@ -149,6 +149,8 @@ def run_once(case: Case, env: dict, cwd: str, scratch: Path, memory=False):
         seen = {}
         for phase, us in TIMING.findall(err):
             seen[phase] = seen.get(phase, 0) + int(us)
+        if "hook" not in seen or "check" not in seen:
+            sys.exit(f"bench: {case.name!r} printed no timing events (HOOKRT_LOG={env['HOOKRT_LOG']}):\n{err}")
         for phase, us in seen.items():
             case.phases.setdefault(phase, []).append(us)
 

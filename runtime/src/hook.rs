@@ -10,7 +10,7 @@ use crate::git::{self, Repo};
 use crate::policy::{ConfigError, Mode, PolicySet, PolicySpec, Scopes};
 use crate::push::Push;
 use crate::report::{PolicyEntry, Report, Skip, Status};
-use crate::sandbox::{EngineError, Failure, PolicyRun, Sandbox};
+use crate::sandbox::{EngineError, Failure, LoadError, PolicyModule, PolicyRun, Sandbox};
 use crate::timing;
 
 /// Everything a hook run needs; the `hookrt` binary fills it from git's
@@ -106,31 +106,61 @@ fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<
     if !plan.is_empty() {
         report.notices = set.notices.clone();
     }
-    // The repository and the engine are set up for the first policy that
-    // runs, not for hooks whose policies are all skipped.
-    let mut engine: Option<(Repo, Sandbox)> = None;
+    // The repository, the engine and the modules are set up only when some
+    // policy runs, not for hooks whose policies are all skipped.
+    let runnable: Vec<&PolicySpec> = plan.iter().filter(|(_, plan)| plan.is_ok()).map(|(spec, _)| *spec).collect();
+    let mut prepared = match runnable.is_empty() {
+        true => None,
+        false => Some(prepare(request, &runnable)?),
+    };
+    if let Some((_, sandbox, _)) = &prepared {
+        report.notices.extend(sandbox.cache_warning());
+    }
     let deadline = started + set.budget;
     for (spec, plan) in plan {
-        let status = match plan {
-            Err(skip) => Status::Skipped(skip),
-            Ok(updates) => {
-                if engine.is_none() {
-                    let repo = timing::timed("repository", "", || {
-                        Repo::open(&push.git_dir, &request.object_dirs, push.hook, &push.updates)
-                    })?;
-                    let sandbox = timing::timed("engine", "", || Sandbox::new(request.cache_dir.as_deref()))?;
-                    report.notices.extend(sandbox.cache_warning());
-                    engine = Some((repo, sandbox));
+        let status = match (plan, &mut prepared) {
+            (Err(skip), _) => Status::Skipped(skip),
+            // One module was loaded for each policy that runs, in order.
+            (Ok(updates), Some((repo, sandbox, modules))) => Status::Ran(match modules.next() {
+                Some(module) => {
+                    let push = Push { updates, ..push.clone() };
+                    run_within_budget(sandbox, spec, module, &push, repo, deadline, set)
                 }
-                let Some((repo, sandbox)) = &engine else { continue };
-                let push = Push { updates, ..push.clone() };
-                Status::Ran(run_within_budget(sandbox, spec, &push, repo, deadline, set))
+                None => PolicyRun::failed(&spec.name, Failure::Load("not loaded (a bug in hookrt)".into())),
+            }),
+            (Ok(_), None) => {
+                Status::Ran(PolicyRun::failed(&spec.name, Failure::Load("not loaded (a bug in hookrt)".into())))
             }
         };
         report.entries.push(PolicyEntry::new(spec, status));
     }
-    report.repo = engine.map(|(repo, _)| repo);
+    report.repo = prepared.map(|(repo, _, _)| repo);
     Ok(report)
+}
+
+/// The modules loaded for the policies that run, in the policy set's order.
+type Modules = std::vec::IntoIter<Result<PolicyModule, LoadError>>;
+
+/// The engine, the repository and the modules of `specs` (in order), made
+/// at once: on a small push, loading modules is most of a hook's time, and
+/// it neither waits for the repository nor for other modules.
+fn prepare(
+    request: &HookRequest,
+    specs: &[&PolicySpec],
+) -> Result<(Repo, Sandbox, Modules), HookError> {
+    let push = &request.push;
+    let sandbox = timing::timed("engine", "", || Sandbox::new(request.cache_dir.as_deref()))?;
+    let modules: Vec<_> = specs.iter().map(|spec| (spec.name.as_str(), spec.path.as_path())).collect();
+    let (repo, modules) = std::thread::scope(|scope| {
+        let repo = scope.spawn(|| {
+            timing::timed("repository", "", || {
+                Repo::open(&push.git_dir, &request.object_dirs, push.hook, &push.updates)
+            })
+        });
+        let modules = sandbox.load_all(&modules);
+        (repo.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), modules)
+    });
+    Ok((repo?, sandbox, modules.into_iter()))
 }
 
 /// Runs one policy with its own timeout cut to what is left of the push's
@@ -139,6 +169,7 @@ fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<
 fn run_within_budget(
     sandbox: &Sandbox,
     spec: &PolicySpec,
+    module: Result<PolicyModule, LoadError>,
     push: &Push,
     repo: &Repo,
     deadline: Instant,
@@ -152,7 +183,7 @@ fn run_within_budget(
     let mut limits = spec.limits;
     let cut = left < limits.timeout;
     limits.timeout = limits.timeout.min(left);
-    let mut run = match sandbox.load(&spec.name, &spec.path) {
+    let mut run = match module {
         Ok(module) => sandbox.run(&module, push, repo.clone(), limits, &spec.settings),
         Err(err) => PolicyRun::failed(&spec.name, Failure::Load(err.to_string())),
     };

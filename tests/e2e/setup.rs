@@ -68,12 +68,12 @@ fn only_the_first_run_compiles() {
     let env = [("HOOKRT_LOG", "debug"), ("HOOKRT_CACHE_DIR", cache.to_str().expect("utf-8"))];
     server.commit("one");
     let first = server.push_with_env(&["origin", "main"], &env).assert_ok();
-    assert!(first.stderr.contains("compiled policy"), "{}", first.stderr);
+    assert!(first.stderr.contains("phase=\"compile\""), "{}", first.stderr);
     let entries = std::fs::read_dir(&cache).expect("cache dir").count();
     assert_eq!(entries, 1, "one entry for one policy");
 
     server.commit("two");
     let second = server.push_with_env(&["origin", "main"], &env).assert_ok();
-    assert!(second.stderr.contains("policy loaded from cache"), "{}", second.stderr);
-    assert!(!second.stderr.contains("compiled policy"), "{}", second.stderr);
+    assert!(second.stderr.contains("phase=\"cache-load\""), "{}", second.stderr);
+    assert!(!second.stderr.contains("phase=\"compile\""), "{}", second.stderr);
 }

@@ -3,6 +3,7 @@
 //! post-receive (refs moved).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 use crate::support::{Server, test_guest};
 
@@ -137,4 +138,65 @@ fn filters_match_rev_list_in_post_receive() {
 #[test]
 fn filters_match_rev_list_when_every_commit_has_the_same_date() {
     run("pre-receive", true);
+}
+
+/// A walk long enough to move to a thread of its own (past its first 256
+/// commits) yields exactly what `git rev-list` does, in the same order,
+/// here across the merge of two long lines whose dates interleave; one
+/// dropped half-way ends at once.
+#[test]
+fn a_long_walk_matches_rev_list_in_order() {
+    use hookrt::git::{self, Filter, Repo};
+    use hookrt::{HookKind, RefUpdate};
+
+    let server = Server::new();
+    let base = server.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    let base_date: i64 = server.git(&["log", "-1", "--format=%ct"]).trim().parse().expect("a date");
+    server.fixture("many-commits.sh", &["1500"]);
+    server.git(&["checkout", "--quiet", "-b", "side", &base]);
+    // Its own first commit, or the fixture would make main's first 700 again.
+    server.commit("Start the side line");
+    server.fixture("many-commits.sh", &["700"]);
+    server.git(&["checkout", "--quiet", "main"]);
+    let work = PathBuf::from(server.git(&["rev-parse", "--show-toplevel"]).trim());
+    // Dated after both lines, as a merge made now would be; both lines
+    // change the same files, so the merge keeps main's.
+    let merged = server
+        .command("git", &work)
+        .args(["merge", "--quiet", "--no-ff", "--strategy=ours", "-m", "Merge side", "side"])
+        .env("GIT_COMMITTER_DATE", format!("@{} +0000", base_date + 2000))
+        .output()
+        .expect("run git merge");
+    assert!(merged.status.success(), "{}", String::from_utf8_lossy(&merged.stderr));
+    let tip = server.git(&["rev-parse", "HEAD"]).trim().to_owned();
+    let want: Vec<String> = server.git(&["rev-list", &tip]).lines().map(str::to_owned).collect();
+    assert_eq!(want.len(), 1 + 1500 + 701 + 1, "the history the test means to walk");
+
+    let git_dir = work.join(".git");
+    let update = RefUpdate {
+        name: "refs/heads/new".to_owned(),
+        old: gix::ObjectId::null(gix::hash::Kind::Sha1),
+        new: tip.parse().expect("an id"),
+    };
+    let updates = [update.clone()];
+    let repo = Repo::open(&git_dir, &git::object_dirs(&git_dir, |_| None), HookKind::PreReceive, &updates)
+        .expect("open the repository");
+    let mut walk = repo.walk(&update, Filter::AddedToRef).expect("start the walk");
+    let mut got = Vec::new();
+    while let Some(commit) = walk.next(None).expect("the next commit") {
+        got.push(commit.id.to_string());
+    }
+    assert!(
+        got == want,
+        "{} commits walked, {} listed by git; first difference at {:?}",
+        got.len(),
+        want.len(),
+        got.iter().zip(&want).position(|(a, b)| a != b)
+    );
+
+    let mut walk = repo.walk(&update, Filter::AddedToRef).expect("start the walk");
+    for _ in 0..1000 {
+        walk.next(None).expect("the next commit").expect("more commits");
+    }
+    drop(walk);
 }

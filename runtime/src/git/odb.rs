@@ -92,12 +92,21 @@ impl Odb {
     /// git may list an alternate that is gone).
     pub fn open(dirs: &[PathBuf], hash: gix::hash::Kind) -> Result<Self, OpenError> {
         let mut stores = Vec::new();
-        for dir in dirs.iter().filter(|d| d.is_dir()) {
+        let dirs: Vec<_> = dirs.iter().filter(|d| d.is_dir()).collect();
+        for (index, dir) in dirs.iter().enumerate() {
             let mut handle =
-                gix::odb::at(dir.clone(), hash).map_err(|source| OpenError { dir: dir.clone(), source })?;
+                gix::odb::at(dir.to_path_buf(), hash).map_err(|source| OpenError { dir: dir.to_path_buf(), source })?;
             // A walk revisits the same packs over and over; a small delta cache
             // makes that far cheaper, as it does for git.
             handle.set_pack_cache(|| Box::new(gix::odb::pack::cache::lru::StaticLinkedList::<64>::default()));
+            // The quarantine (and any other directory before the main store)
+            // is complete before the hook starts and nobody else writes to
+            // it: a miss there is final, and must not send gix looking for
+            // new packs on disk, as it would for each of the many objects
+            // that are in the main store instead.
+            if index + 1 < dirs.len() {
+                handle.refresh_never();
+            }
             stores.push(handle);
         }
         Ok(Odb { stores, hash })
@@ -121,19 +130,27 @@ impl Odb {
     /// Reads an object into `buf`, returning its kind.
     pub fn read<'b>(&self, id: &gix::oid, buf: &'b mut Vec<u8>) -> Result<gix::objs::Data<'b>, ReadError> {
         self.check_format(id)?;
-        let last = self.stores.len().saturating_sub(1);
-        for (index, store) in self.stores.iter().enumerate() {
-            // The last store is read directly: in the common case (no
-            // quarantine) there is only one and the existence check is waste.
-            if index == last || store.exists(id) {
-                return match store.try_find(id, buf) {
-                    Ok(Some(data)) => Ok(data),
-                    Ok(None) => Err(ReadError::Missing { id: id.to_owned() }),
-                    Err(e) => Err(ReadError::Corrupt { id: id.to_owned(), message: e.to_string() }),
-                };
+        // One lookup per store, no existence check first. Returning the
+        // borrow of `buf` from inside the loop does not pass the borrow
+        // checker, so the hit is noted as where in `buf` it lies.
+        let mut hit = None;
+        for store in &self.stores {
+            match store.try_find(id, buf) {
+                Ok(Some(data)) => {
+                    hit = Some((data.kind, data.data.as_ptr() as usize, data.data.len()));
+                    break;
+                }
+                Ok(None) => continue,
+                Err(e) => return Err(ReadError::Corrupt { id: id.to_owned(), message: e.to_string() }),
             }
         }
-        Err(ReadError::Missing { id: id.to_owned() })
+        match hit {
+            Some((kind, at, len)) => {
+                let start = at - buf.as_ptr() as usize;
+                Ok(gix::objs::Data::new(&buf[start..start + len], kind, self.hash))
+            }
+            None => Err(ReadError::Missing { id: id.to_owned() }),
+        }
     }
 
     /// The kind and size of an object, without decoding it in full (a

@@ -10,6 +10,10 @@
 //! commit is left, and it only does work when asked for the next commit: a
 //! policy that stops after one commit costs one commit plus whatever hidden
 //! history is newer than it.
+//!
+//! A walk that goes on past its first few hundred commits moves to a thread
+//! of its own (see [`ahead`]), which reads and decodes the next commits
+//! while the policy looks at the ones it has.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -21,6 +25,8 @@ use gix::hashtable::HashMap;
 use super::commit::Commit;
 use super::odb::{Odb, ReadError};
 
+mod ahead;
+
 /// The error returned by [`Walk::new`] and [`Walk::next`].
 #[derive(Debug, thiserror::Error)]
 pub enum WalkError {
@@ -28,10 +34,67 @@ pub enum WalkError {
     Read(#[from] ReadError),
     #[error("the walk ran past its deadline")]
     DeadlineExceeded,
+    /// The thread reading ahead ended without saying so (a bug in hookrt).
+    #[error("the commit walk stopped unexpectedly (a bug in hookrt; please report it)")]
+    Stopped,
 }
+
+/// How many commits a walk produces on the caller's thread before it moves
+/// to a thread of its own: a policy that stops early, or a push of a few
+/// commits, never pays for a thread.
+const INLINE_COMMITS: u64 = 256;
 
 /// A commit walk in progress. Dropping it ends the walk.
 pub struct Walk {
+    mode: Mode,
+    produced: u64,
+    hash: gix::hash::Kind,
+}
+
+enum Mode {
+    Inline(Walker),
+    Ahead(ahead::Ahead),
+}
+
+impl Walk {
+    /// Starts a walk over the commits reachable from `tips` and from none of
+    /// `hidden`. Both must be commit ids (peel tags first).
+    pub fn new(odb: Odb, tips: &[ObjectId], hidden: &[ObjectId]) -> Result<Self, WalkError> {
+        let hash = odb.hash_kind();
+        Ok(Walk { mode: Mode::Inline(Walker::new(odb, tips, hidden)?), produced: 0, hash })
+    }
+
+    /// The next commit, or `None` when the walk is done. Gives up with
+    /// [`WalkError::DeadlineExceeded`] once `deadline` has passed.
+    pub fn next(&mut self, deadline: Option<Instant>) -> Result<Option<Commit>, WalkError> {
+        self.produced += 1;
+        if self.produced > INLINE_COMMITS
+            && let Mode::Inline(_) = self.mode
+            && let Some(slot) = ahead::Slot::take()
+        {
+            let Mode::Inline(walker) = std::mem::replace(&mut self.mode, Mode::Ahead(ahead::Ahead::finished())) else {
+                return Err(WalkError::Stopped);
+            };
+            self.mode = Mode::Ahead(ahead::Ahead::start(walker, deadline, slot)?);
+        }
+        let raw = match &mut self.mode {
+            Mode::Inline(walker) => walker.next(deadline)?,
+            Mode::Ahead(ahead) => ahead.next(deadline)?,
+        };
+        Ok(raw.map(|raw| Commit::decode(raw.id, &raw.data, self.hash)).transpose()?)
+    }
+}
+
+/// A commit as the walk found it: its id and its object's bytes. Decoding it
+/// is left to the thread that hands it to the policy, to share the work
+/// between the two when the walk runs ahead.
+pub(super) struct Raw {
+    id: ObjectId,
+    data: Vec<u8>,
+}
+
+/// The walk itself, on whichever thread runs it.
+pub(super) struct Walker {
     odb: Odb,
     queue: BinaryHeap<Queued>,
     seen: HashMap<ObjectId, State>,
@@ -84,11 +147,9 @@ impl Ord for Queued {
 /// How many commits are processed between two looks at the clock.
 const DEADLINE_CHECK_EVERY: u32 = 256;
 
-impl Walk {
-    /// Starts a walk over the commits reachable from `tips` and from none of
-    /// `hidden`. Both must be commit ids (peel tags first).
-    pub fn new(odb: Odb, tips: &[ObjectId], hidden: &[ObjectId]) -> Result<Self, WalkError> {
-        let mut walk = Walk {
+impl Walker {
+    fn new(odb: Odb, tips: &[ObjectId], hidden: &[ObjectId]) -> Result<Self, WalkError> {
+        let mut walk = Walker {
             odb,
             queue: BinaryHeap::new(),
             seen: HashMap::default(),
@@ -105,9 +166,8 @@ impl Walk {
         Ok(walk)
     }
 
-    /// The next commit, or `None` when the walk is done. Gives up with
-    /// [`WalkError::DeadlineExceeded`] once `deadline` has passed.
-    pub fn next(&mut self, deadline: Option<Instant>) -> Result<Option<Commit>, WalkError> {
+    /// The next commit, undecoded; see [`Walk::next`].
+    pub(super) fn next(&mut self, deadline: Option<Instant>) -> Result<Option<Raw>, WalkError> {
         let mut steps = 0u32;
         while self.interesting_queued > 0 {
             steps += 1;
@@ -126,7 +186,7 @@ impl Walk {
                 self.enqueue(parent, hidden, Some(item.key))?;
             }
             if !hidden {
-                return Ok(Some(Commit::decode(item.id, &item.data, hash)?));
+                return Ok(Some(Raw { id: item.id, data: item.data }));
             }
         }
         Ok(None)

@@ -58,5 +58,7 @@ fn walk_error<T>(err: git::WalkError) -> WalkResult<T> {
     match err {
         git::WalkError::DeadlineExceeded => Err(DeadlineInHostCall.into()),
         git::WalkError::Read(err) => Ok(Err(WalkError::Repository(err.to_string()))),
+        // hookrt's fault, not the repository's: the policy fails (closed).
+        err @ git::WalkError::Stopped => Err(wasmtime::Error::msg(err.to_string())),
     }
 }

@@ -2,13 +2,14 @@
 //!
 //! An entry is named by a digest of the module's bytes, the engine's
 //! compatibility hash (wasmtime version, target, compiler settings) and
-//! hookrt's version; it holds a digest of its own payload, checked before
-//! the payload is handed to wasmtime, so a truncated or corrupted entry is
-//! recompiled rather than executed. Entries are written to a temporary file
+//! hookrt's version; it holds a checksum (CRC-32) of its own payload, checked
+//! before the payload is handed to wasmtime, so a truncated or corrupted
+//! entry is recompiled rather than executed. Entries are written to a temporary file
 //! and renamed into place: concurrent pushes never see half an entry.
 //!
-//! An entry is native code that hookrt maps and runs, so the digest only
-//! guards against damage, not against a writer: the directory (and every
+//! An entry is native code that hookrt maps and runs, so the checksum only
+//! guards against damage, not against a writer (which is why a CRC, checked
+//! on every push at a tenth of a SHA-256's cost, is enough): the directory (and every
 //! entry) must belong to the user hookrt runs as and be writable by no one
 //! else. [`Cache::open`] refuses any other.
 
@@ -21,7 +22,11 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-const DIGEST_LEN: usize = 32;
+/// The payload's CRC-32, little-endian, before it.
+const CHECKSUM_LEN: usize = 4;
+/// Names the entry format in every key: entries of another format are
+/// simply not found, rather than found damaged.
+const FORMAT: &[u8] = b"hookrt-cwasm-crc32";
 
 /// A directory of compiled components.
 #[derive(Debug, Clone)]
@@ -107,6 +112,7 @@ impl Cache {
         hasher.write(wasm);
         engine.precompile_compatibility_hash().hash(&mut hasher);
         hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
+        hasher.write(FORMAT);
         self.dir.join(format!("{}.cwasm", hex(&hasher.0.finalize())))
     }
 
@@ -122,12 +128,13 @@ impl Cache {
             return None;
         }
         let bytes = std::fs::read(&path).ok()?;
-        let sound = bytes.len() > DIGEST_LEN && Sha256::digest(&bytes[DIGEST_LEN..])[..] == bytes[..DIGEST_LEN];
+        let sound = bytes.len() > CHECKSUM_LEN
+            && crc32fast::hash(&bytes[CHECKSUM_LEN..]).to_le_bytes() == bytes[..CHECKSUM_LEN];
         if sound {
             // SAFETY: the payload is byte for byte what `Component::serialize`
             // wrote for this engine configuration (the digest proves it), in a
             // directory and file only this user may write (`Cache::open`).
-            match unsafe { Component::deserialize(engine, &bytes[DIGEST_LEN..]) } {
+            match unsafe { Component::deserialize(engine, &bytes[CHECKSUM_LEN..]) } {
                 Ok(component) => return Some(component),
                 Err(err) => {
                     tracing::warn!(path = %path.display(), %err, "compiled-code cache entry rejected")
@@ -153,7 +160,7 @@ impl Cache {
         let payload = component.serialize().map_err(std::io::Error::other)?;
         // Created 0600 by tempfile, so the entry is this user's alone.
         let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
-        file.write_all(&Sha256::digest(&payload))?;
+        file.write_all(&crc32fast::hash(&payload).to_le_bytes())?;
         file.write_all(&payload)?;
         file.persist(path).map_err(|e| e.error)?;
         Ok(())

@@ -3,6 +3,7 @@
 //! that turns wall-clock deadlines into traps, and the compiled-code cache.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -108,6 +109,34 @@ impl Sandbox {
             }
         };
         PolicyModule::link(self, name, component)
+    }
+}
+
+impl Sandbox {
+    /// [`Sandbox::load`] for each `(name, path)`, on as many threads as
+    /// there are cores: deserializing or compiling one module does not wait
+    /// for another. The results are in the order given.
+    pub fn load_all(&self, policies: &[(&str, &Path)]) -> Vec<Result<PolicyModule, LoadError>> {
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(policies.len());
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some((name, path)) = policies.get(index) else { return done };
+                done.push((index, self.load(name, path)));
+            }
+        };
+        let mut loaded: Vec<_> = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+            let mut loaded = work();
+            for helper in helpers {
+                loaded.extend(helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            }
+            loaded
+        });
+        loaded.sort_by_key(|(index, _)| *index);
+        loaded.into_iter().map(|(_, module)| module).collect()
     }
 }
 
