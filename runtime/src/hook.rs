@@ -144,10 +144,7 @@ type Modules = std::vec::IntoIter<Result<PolicyModule, LoadError>>;
 /// The engine, the repository and the modules of `specs` (in order), made
 /// at once: on a small push, loading modules is most of a hook's time, and
 /// it neither waits for the repository nor for other modules.
-fn prepare(
-    request: &HookRequest,
-    specs: &[&PolicySpec],
-) -> Result<(Repo, Sandbox, Modules), HookError> {
+fn prepare(request: &HookRequest, specs: &[&PolicySpec]) -> Result<(Repo, Sandbox, Modules), HookError> {
     let push = &request.push;
     let sandbox = timing::timed("engine", "", || Sandbox::new(request.cache_dir.as_deref()))?;
     let modules: Vec<_> = specs.iter().map(|spec| (spec.name.as_str(), spec.path.as_path())).collect();
