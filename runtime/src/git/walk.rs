@@ -72,10 +72,14 @@ impl Walk {
             && let Mode::Inline(_) = self.mode
             && let Some(slot) = ahead::Slot::take()
         {
-            let Mode::Inline(walker) = std::mem::replace(&mut self.mode, Mode::Ahead(ahead::Ahead::finished())) else {
-                return Err(WalkError::Stopped);
-            };
-            self.mode = Mode::Ahead(ahead::Ahead::start(walker, deadline, slot)?);
+            let placeholder = Mode::Ahead(ahead::Ahead::finished());
+            if let Mode::Inline(walker) = std::mem::replace(&mut self.mode, placeholder) {
+                // No thread to be had: the walk goes on where it was.
+                self.mode = match ahead::Ahead::start(walker, deadline, slot) {
+                    Ok(ahead) => Mode::Ahead(ahead),
+                    Err(walker) => Mode::Inline(*walker),
+                };
+            }
         }
         let raw = match &mut self.mode {
             Mode::Inline(walker) => walker.next(deadline)?,

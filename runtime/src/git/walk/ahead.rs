@@ -7,9 +7,9 @@
 //! is dropped (a policy that found what it looked for), and keeps to the
 //! policy's deadline.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::{Raw, WalkError, Walker};
@@ -60,19 +60,29 @@ impl Ahead {
         Ahead { messages: None, pending: Vec::new().into_iter(), stop: Arc::new(AtomicBool::new(true)) }
     }
 
-    /// Moves `walker` to a new thread that works until `deadline`.
-    pub(super) fn start(walker: Walker, deadline: Option<Instant>, slot: Slot) -> Result<Self, WalkError> {
+    /// Moves `walker` to a new thread that works until `deadline`, or hands
+    /// it back if no thread can be started.
+    pub(super) fn start(walker: Walker, deadline: Option<Instant>, slot: Slot) -> Result<Self, Box<Walker>> {
         let (sender, messages) = sync_channel(BATCHES);
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
-        std::thread::Builder::new()
-            .name("hookrt-walk".into())
-            .spawn(move || {
-                let _slot = slot;
+        // Shared so that it can be taken back: a thread that fails to start
+        // drops the closure, and the walker with it.
+        let ours = Arc::new(Mutex::new(Some(walker)));
+        let theirs = Arc::clone(&ours);
+        let spawned = std::thread::Builder::new().name("hookrt-walk".into()).spawn(move || {
+            let _slot = slot;
+            if let Some(walker) = theirs.lock().ok().and_then(|mut walker| walker.take()) {
                 run(walker, deadline, &sender, &stopped);
-            })
-            .map_err(|_| WalkError::Stopped)?;
-        Ok(Ahead { messages: Some(messages), pending: Vec::new().into_iter(), stop })
+            }
+        });
+        let ahead = Ahead { messages: Some(messages), pending: Vec::new().into_iter(), stop };
+        match spawned {
+            Ok(_) => Ok(ahead),
+            // Not started, so the walker is still here. (Were it not, the
+            // sender is gone and the walk fails with `Stopped`.)
+            Err(_) => ours.lock().ok().and_then(|mut walker| walker.take()).map_or(Ok(ahead), |w| Err(Box::new(w))),
+        }
     }
 
     pub(super) fn next(&mut self, deadline: Option<Instant>) -> Result<Option<Raw>, WalkError> {
