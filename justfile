@@ -13,6 +13,8 @@ wasm_target := "wasm32-wasip2"
 # guests' caches never evict each other.
 wasm_dir := "target/wasm"
 wasm_out := wasm_dir / wasm_target / "policy"
+# The benchmark on a small history, for `just test` and `just bench-smoke`.
+smoke := "python3 bench/run.py --hookrt target/debug/hookrt --policies target/policies --work target/bench --commits 500 --rounds 1"
 # Ports of GitLab's push rules, GitHub Enterprise's samples and Bitbucket's
 # built-in hooks (example-policies/push-rules/).
 push_rules := "commit-message branch-name author-email dco-signoff deny-tag-deletion prohibited-files max-file-size signed-commits blocked-extensions branch-owner internal-authors no-secrets force-push-scratch no-force-push verify-committer"
@@ -50,7 +52,7 @@ demo: policies-rust build
     bash scripts/demo.sh target/debug/hookrt target/policies
 
 # The whole suite: unit and end-to-end tests (real pushes), lints, docs.
-test: policies
+test: policies setup-bench
     cargo fmt --all --check
     cargo fmt --check --manifest-path tools/hookrt-c/Cargo.toml
     cargo test --quiet -p hookrt
@@ -61,8 +63,10 @@ test: policies
     cargo clippy --quiet --locked --manifest-path tools/hookrt-c/Cargo.toml --target-dir target/c/tool -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p hookrt
     # The benchmark's machinery on a small history, so that it cannot rot;
-    # its times mean nothing here and nothing checks them.
-    {{just_executable()}} bench-smoke
+    # its times mean nothing here and nothing checks them. (The hookrt that
+    # `cargo test` built: `just build` would build its dependencies again,
+    # with the features of a plain build.)
+    {{smoke}}
 
 # Size, first and later push, fuel per commit of one example policy per language (docs/languages.md).
 measure-policies: policies build
@@ -83,5 +87,4 @@ bench: policies-rust setup-bench
 
 # The benchmark on 500 commits, one round, with the test build: seconds (part of `just test`).
 bench-smoke: policies-rust build setup-bench
-    python3 bench/run.py --hookrt target/debug/hookrt --policies target/policies --work target/bench \
-        --commits 500 --rounds 1
+    {{smoke}}
