@@ -61,8 +61,7 @@ def commit(out, ref, mark, when, msg, parents, changes):
         for p in parents[1:]:
             out.write(f"merge :{p}\n")
     for path, text in changes:
-        raw = text.encode()
-        out.write(f"M 100644 inline {path}\ndata {len(raw)}\n{text}\n")
+        out.write(f"M 100644 inline {path}\n" + data(text))
     out.write("\n")
 
 
@@ -88,8 +87,8 @@ def stream(out, commits: int):
     commit(out, "refs/heads/small", big + 2, EPOCH + 60, "HOOK-2: Add the parser\n", [1], files(1))
 
 
-def git(*args, cwd=None, env=None, check=True):
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=check, capture_output=True, text=True)
+def git(*args, cwd=None, check=True):
+    return subprocess.run(["git", *args], cwd=cwd, check=check, capture_output=True, text=True)
 
 
 def capture(server: Path, source: Path, refs: list[str], into: Path):
@@ -100,7 +99,7 @@ def capture(server: Path, source: Path, refs: list[str], into: Path):
     hook.chmod(0o755)
     git("push", str(server), *refs, cwd=source, check=False)
     hook.unlink()
-    if not (into / "pack").is_dir() and not any(into.iterdir()):
+    if not into.is_dir():
         sys.exit(f"fixture: the capture push of {refs} left no quarantine in {into}")
 
 

@@ -109,37 +109,35 @@ fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<
     // The repository, the engine and the modules are set up only when some
     // policy runs, not for hooks whose policies are all skipped.
     let runnable: Vec<&PolicySpec> = plan.iter().filter(|(_, plan)| plan.is_ok()).map(|(spec, _)| *spec).collect();
-    let mut prepared = match runnable.is_empty() {
-        true => None,
-        false => Some(prepare(request, &runnable)?),
+    let (prepared, mut modules) = match runnable.is_empty() {
+        true => (None, Vec::new().into_iter()),
+        false => {
+            let (repo, sandbox, modules) = prepare(request, &runnable)?;
+            report.notices.extend(sandbox.cache_warning());
+            (Some((repo, sandbox)), modules.into_iter())
+        }
     };
-    if let Some((_, sandbox, _)) = &prepared {
-        report.notices.extend(sandbox.cache_warning());
-    }
     let deadline = started + set.budget;
     for (spec, plan) in plan {
-        let status = match (plan, &mut prepared) {
-            (Err(skip), _) => Status::Skipped(skip),
+        let status = match plan {
+            Err(skip) => Status::Skipped(skip),
             // One module was loaded for each policy that runs, in order.
-            (Ok(updates), Some((repo, sandbox, modules))) => Status::Ran(match modules.next() {
-                Some(module) => {
+            Ok(updates) => Status::Ran(match (&prepared, modules.next()) {
+                (Some((repo, sandbox)), Some(module)) => {
                     let push = Push { updates, ..push.clone() };
                     run_within_budget(sandbox, spec, module, &push, repo, deadline, set)
                 }
-                None => PolicyRun::failed(&spec.name, Failure::Load("not loaded (a bug in hookrt)".into())),
+                _ => PolicyRun::failed(&spec.name, Failure::Load("not loaded (a bug in hookrt)".into())),
             }),
-            (Ok(_), None) => {
-                Status::Ran(PolicyRun::failed(&spec.name, Failure::Load("not loaded (a bug in hookrt)".into())))
-            }
         };
         report.entries.push(PolicyEntry::new(spec, status));
     }
-    report.repo = prepared.map(|(repo, _, _)| repo);
+    report.repo = prepared.map(|(repo, _)| repo);
     Ok(report)
 }
 
 /// The modules loaded for the policies that run, in the policy set's order.
-type Modules = std::vec::IntoIter<Result<PolicyModule, LoadError>>;
+type Modules = Vec<Result<PolicyModule, LoadError>>;
 
 /// The engine, the repository and the modules of `specs` (in order), made
 /// at once: on a small push, loading modules is most of a hook's time, and
@@ -157,7 +155,7 @@ fn prepare(request: &HookRequest, specs: &[&PolicySpec]) -> Result<(Repo, Sandbo
         let modules = sandbox.load_all(&modules);
         (repo.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), modules)
     });
-    Ok((repo?, sandbox, modules.into_iter()))
+    Ok((repo?, sandbox, modules))
 }
 
 /// Runs one policy with its own timeout cut to what is left of the push's
