@@ -18,10 +18,10 @@ smoke := "python3 bench/run.py --hookrt target/debug/hookrt --policies target/po
 # Ports of GitLab's push rules, GitHub Enterprise's samples and Bitbucket's
 # built-in hooks (example-policies/push-rules/).
 push_rules := "commit-message branch-name author-email dco-signoff deny-tag-deletion prohibited-files max-file-size signed-commits blocked-extensions branch-owner internal-authors no-secrets force-push-scratch no-force-push verify-committer"
-examples := "no-wip jira-keys protect-branches " + push_rules
+examples := "no-wip jira-keys protect-branches deploy-notify " + push_rules
 # The guest SDK and the example policies with #[cfg(test)] unit tests.
-unit_tested := "hookrt-guest no-wip jira-keys author-email blocked-extensions branch-name branch-owner commit-message dco-signoff internal-authors max-file-size no-force-push no-secrets prohibited-files"
-test_guests := "spin memory-hog list-commits panicker probe configurable hostile"
+unit_tested := "hookrt-guest no-wip jira-keys deploy-notify author-email blocked-extensions branch-name branch-owner commit-message dco-signoff internal-authors max-file-size no-force-push no-secrets prohibited-files"
+test_guests := "spin memory-hog list-commits panicker probe configurable hostile observer"
 guest_packages := "-p hookrt-guest " + replace_regex(examples, '(\S+)', '-p $1') + " " + replace_regex(test_guests, '(\S+)', '-p guest-$1')
 
 # List the recipes.

@@ -22,10 +22,34 @@
 //!
 //! Build it as a `cdylib` for `wasm32-wasip2`; the result is a component for
 //! the `validated-policy` world of `hookrt:policy@0.1.0`, ready for a policy directory.
+//!
+//! An observer runs in post-receive, after the refs moved: it cannot veto,
+//! it writes lines to the pusher and [`emit`]s events, which hookrt delivers
+//! to the webhooks the admin configured. [`observer!`] registers one and
+//! builds the `validated-observer` world instead; a crate registers one
+//! policy or one observer, not both.
+//!
+//! ```ignore
+//! use hookrt_guest::{Push, RefKind, emit, write_line};
+//!
+//! fn observe(push: &Push) {
+//!     for update in push.updates().iter().filter(|u| u.kind != RefKind::Delete) {
+//!         // An object id is hex, so it needs no JSON escaping; text such
+//!         // as a ref name (which may hold a `"`) does.
+//!         let payload = format!(r#"{{"after": "{}"}}"#, update.new_id);
+//!         if let Err(err) = emit("updated", Some(&update.name), &payload) {
+//!             write_line(&format!("no event for {}: {err}", update.name));
+//!         }
+//!     }
+//! }
+//!
+//! hookrt_guest::observer!(observe);
+//! ```
 
 pub mod branches;
 mod commits;
 mod files;
+mod observer;
 pub mod settings;
 
 #[doc(hidden)]
@@ -42,6 +66,41 @@ pub mod bindings {
     });
 }
 
+#[doc(hidden)]
+// The same glue as `bindings`, for the observer's `observe`.
+#[allow(clippy::too_many_arguments)]
+pub mod observer_bindings {
+    // The interfaces both worlds import are taken from `bindings`, so a
+    // `Push` or a `Commit` is one Rust type whichever macro a crate uses, and
+    // everything built on them (`Commits`, `settings`, `write_line`) serves
+    // both. Only `events`, which policies do not import, is generated here.
+    wit_bindgen::generate!({
+        path: "../wit/policy@0.1.0",
+        world: "validated-observer",
+        pub_export_macro: true,
+        export_macro_name: "__export_observer",
+        default_bindings_module: "::hookrt_guest::observer_bindings",
+        // `observer!` always invokes the export macro, which describes the
+        // whole world (imports too) to the component linker from the
+        // observer's own crate, so the imports-only description need not be
+        // forced into every crate. Left out, a policy builds byte for byte
+        // as it did before observers, and a policy that calls `emit` fails
+        // to link ("module requires an import interface named
+        // `hookrt:policy/events@0.1.0`") instead of importing an interface
+        // its world does not have.
+        disable_custom_section_link_helpers: true,
+        with: {
+            "hookrt:policy/types@0.1.0": crate::bindings::hookrt::policy::types,
+            "hookrt:policy/commits@0.1.0": crate::bindings::hookrt::policy::commits,
+            "hookrt:policy/files@0.1.0": crate::bindings::hookrt::policy::files,
+            "hookrt:policy/repository@0.1.0": crate::bindings::hookrt::policy::repository,
+            "hookrt:policy/settings@0.1.0": crate::bindings::hookrt::policy::settings,
+            "hookrt:policy/output@0.1.0": crate::bindings::hookrt::policy::output,
+            "hookrt:policy/events@0.1.0": generate,
+        },
+    });
+}
+
 pub use bindings::hookrt::policy::commits::{Filter, WalkError};
 pub use bindings::hookrt::policy::repository::{is_ancestor, ref_target};
 pub use bindings::hookrt::policy::types::{
@@ -50,6 +109,9 @@ pub use bindings::hookrt::policy::types::{
 };
 pub use commits::Commits;
 pub use files::{read_blob, read_file};
+#[doc(hidden)]
+pub use observer::settings_ignored;
+pub use observer::{EmitError, emit};
 
 /// Writes a line to the pusher's terminal (git shows it after `remote:`).
 pub fn write_line(line: &str) {
@@ -164,6 +226,12 @@ macro_rules! policy {
         $crate::policy!(__hookrt_check_without_settings, ());
     };
     ($check:path, $settings:ty) => {
+        /// One policy or observer per crate: a component exports one world.
+        /// `observer!` defines this too, so using both fails to compile here.
+        #[doc(hidden)]
+        #[allow(dead_code)]
+        const __HOOKRT_ONE_POLICY_OR_OBSERVER_PER_CRATE: () = ();
+
         #[doc(hidden)]
         struct __HookrtPolicy;
 

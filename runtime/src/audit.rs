@@ -1,4 +1,5 @@
-//! The audit log: one JSON line per hook run, appended to
+//! The audit log: one JSON line per hook run (and per webhook delivery
+//! step, see `crate::webhook`), appended to
 //! `<GIT_DIR>/hookrt/audit.log` unless `[audit]` says otherwise, rotated by
 //! size.
 //!
@@ -48,8 +49,10 @@ impl AuditLog {
         })
     }
 
-    /// Appends one record, then rotates if the file has grown past its size.
-    pub fn append(&self, record: &Record<'_>) -> Result<(), AuditError> {
+    /// Appends one record (a [`Record`], or a webhook delivery's
+    /// `crate::webhook::DeliveryRecord`), then rotates if the file has grown
+    /// past its size.
+    pub fn append(&self, record: &impl Serialize) -> Result<(), AuditError> {
         let error = |message: String| AuditError { path: self.path.clone(), message };
         let mut line = serde_json::to_vec(record).map_err(|e| error(e.to_string()))?;
         line.push(b'\n');

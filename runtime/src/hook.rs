@@ -1,6 +1,7 @@
 //! One hook run, end to end: load the policy set, pick the policies for
 //! this hook, pusher and refs, run each in its own sandbox within the push's
-//! time budget, collect the verdicts, and record the decision.
+//! time budget, collect the verdicts, queue the webhook events (in
+//! post-receive), and record the decision.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -8,10 +9,10 @@ use std::time::Instant;
 use crate::audit;
 use crate::git::{self, Repo};
 use crate::policy::{ConfigError, Mode, PolicySet, PolicySpec, Scopes};
-use crate::push::Push;
+use crate::push::{HookKind, Push};
 use crate::report::{PolicyEntry, Report, Skip, Status};
 use crate::sandbox::{EngineError, Failure, LoadError, PolicyModule, PolicyRun, Sandbox};
-use crate::timing;
+use crate::{timing, webhook};
 
 /// Everything a hook run needs; the `hookrt` binary fills it from git's
 /// arguments, standard input and environment, an embedding server from its
@@ -56,6 +57,11 @@ pub fn run_hook(request: &HookRequest) -> Result<Report, HookError> {
         Err(err) => return Err(record_error(push, &Default::default(), err.into())),
     };
     let mut report = evaluate(request, &set, started).map_err(|err| record_error(push, &set.audit, err))?;
+    // After the refs moved: the push's events, queued for the webhooks
+    // (sent by `webhook::deliver`, outside this run).
+    if push.hook == HookKind::PostReceive {
+        webhook::queue_events(push, &request.object_dirs, &set, &mut report, started + set.budget);
+    }
     // A hook with no policy configured decides nothing: git runs all three
     // hooks for every push, and only those with policies leave a record.
     let decided = !report.entries.is_empty();

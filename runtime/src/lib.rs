@@ -13,7 +13,7 @@
 //! and settings) →
 //! [`sandbox`] (wasmtime) ↔ the host interfaces over [`git`] →
 //! [`verdict`] → [`report`] (what the pusher sees) and [`audit`] (what the
-//! admin keeps). [`hook`] drives one run end to end; [`install`] wires a repository to the binary.
+//! admin keeps); after the push, [`webhook`] (events to the outside). [`hook`] drives one run end to end; [`install`] wires a repository to the binary.
 //!
 //! # Embedding
 //!
@@ -73,6 +73,7 @@ pub mod sandbox;
 pub mod testing;
 mod timing;
 pub mod verdict;
+pub mod webhook;
 
 pub use hook::{HookError, HookRequest, run_hook};
 pub use push::{HookKind, RefUpdate};

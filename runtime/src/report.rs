@@ -29,6 +29,9 @@ pub struct Report {
     pub notices: Vec<String>,
     /// Why the audit log could not be written, if it could not.
     pub audit_error: Option<String>,
+    /// Webhook deliveries queued (post-receive); `hookrt run` starts a
+    /// deliverer when there are any.
+    pub queued: usize,
     /// For looking up the subjects of vetoed commits.
     pub(crate) repo: Option<Repo>,
 }
@@ -45,6 +48,8 @@ pub struct PolicyEntry {
 }
 
 /// Whether a policy ran.
+// One per policy of a hook run: the size of a run is not worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Status {
     Ran(PolicyRun),
@@ -107,7 +112,7 @@ impl PolicyEntry {
 
 impl Report {
     pub(crate) fn new(hook: HookKind, entries: Vec<PolicyEntry>, repo: Option<Repo>) -> Self {
-        Report { hook, entries, notices: Vec::new(), audit_error: None, repo }
+        Report { hook, entries, notices: Vec::new(), audit_error: None, queued: 0, repo }
     }
 
     /// The runs of the policies that ran.

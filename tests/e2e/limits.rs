@@ -84,7 +84,10 @@ fn core_module_is_told_to_become_a_component() {
 #[test]
 fn component_of_another_world_names_the_contract() {
     let line = load_failure(&wat::parse_str("(component)").expect("valid wat"));
-    assert!(line.contains("it does not fit the `policy` world of hookrt:policy@0.1.0"), "{line}");
+    assert!(
+        line.contains("it does not fit the `policy` world of hookrt:policy@0.1.0 (nor the `observer` world)"),
+        "{line}"
+    );
 }
 
 #[test]

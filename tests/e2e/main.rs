@@ -1,6 +1,7 @@
 //! End-to-end tests: real `git push`es into bare repositories with hookrt
 //! installed, running policies built from this repository's sources.
 
+mod receiver;
 mod support;
 
 mod bad_input;
@@ -13,9 +14,11 @@ mod hostile;
 mod languages;
 mod limits;
 mod load;
+mod observers;
 mod push_rules_bitbucket_github;
 mod push_rules_gitlab;
 mod setup;
 mod testing;
 mod verdicts;
 mod walks;
+mod webhooks;

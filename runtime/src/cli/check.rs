@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use hookrt::policy::{PolicySet, Scope};
-use hookrt::{Sandbox, install};
+use hookrt::{HookKind, Sandbox, install};
 
 /// Load the configuration (the server's and the repository's), compile
 /// every policy and ask each policy's validator about its settings,
@@ -54,6 +54,15 @@ impl CheckArgs {
                     continue;
                 }
             };
+            if module.is_observer() && spec.hook != HookKind::PostReceive {
+                broken += 1;
+                outln!(
+                    "error  {}: it is an observer, which runs after the refs moved; set `hook = \"post-receive\"` in its [policy.{}] entry",
+                    spec.name,
+                    spec.name
+                );
+                continue;
+            }
             match sandbox.validate(&module, spec.limits, &spec.settings) {
                 Ok(problems) if problems.is_empty() => {
                     let scope = match spec.scope {
@@ -61,8 +70,9 @@ impl CheckArgs {
                         Scope::Repository => "repository",
                     };
                     let validated = if module.has_validator() { ", settings valid" } else { "" };
+                    let observer = if module.is_observer() { "observer, " } else { "" };
                     outln!(
-                        "ok     {} ({scope}, {}, {}, fuel {}, {} MiB, {} ms{validated})",
+                        "ok     {} ({observer}{scope}, {}, {}, fuel {}, {} MiB, {} ms{validated})",
                         spec.name,
                         spec.hook,
                         spec.mode.as_str(),
@@ -81,6 +91,23 @@ impl CheckArgs {
                     broken += 1;
                     outln!("error  {}: its settings validator {failure}", spec.name);
                 }
+            }
+        }
+        for hook in &set.webhooks.hooks {
+            // The secret is read only when an event is sent: say now if
+            // that will fail.
+            match hook.secret.as_ref().map(|s| s.read()) {
+                Some(Err(err)) => {
+                    broken += 1;
+                    outln!("error  webhook {}: {err}", hook.name);
+                }
+                signed => outln!(
+                    "ok     webhook {} -> {} ({}{})",
+                    hook.name,
+                    hook.url,
+                    hook.events.join(", "),
+                    if signed.is_some() { ", signed" } else { "" }
+                ),
             }
         }
         let policies = if set.policies.len() == 1 { "policy" } else { "policies" };

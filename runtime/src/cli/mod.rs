@@ -19,6 +19,7 @@ macro_rules! outln {
 }
 
 mod check;
+mod deliver;
 mod install;
 pub(crate) mod run;
 mod test;
@@ -42,6 +43,7 @@ pub enum Command {
     Run(run::RunArgs),
     Test(test::TestArgs),
     Check(check::CheckArgs),
+    Deliver(deliver::DeliverArgs),
 }
 
 impl Command {
@@ -51,6 +53,7 @@ impl Command {
             Command::Run(args) => args.run(),
             Command::Test(args) => args.run(),
             Command::Check(args) => args.run(),
+            Command::Deliver(args) => args.run(),
         }
     }
 }

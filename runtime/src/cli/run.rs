@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode, Stdio};
 use anyhow::{Context, bail};
 use hookrt::policy::{DEFAULT_GLOBAL_DIR, Scopes};
 use hookrt::push::{self, Push};
+use hookrt::webhook::Outbox;
 use hookrt::{HookKind, HookRequest, PushContext, Pusher, git, install};
 
 /// Run the policies of one git hook (git calls this through the scripts
@@ -59,9 +60,18 @@ impl RunArgs {
             // hookrt could not do is a warning, and the hooks chained after
             // it (deploys, notifications) still run.
             HookKind::PostReceive => {
+                let mut stderr = std::io::stderr().lock();
                 if let Err(err) = checked {
-                    let mut stderr = std::io::stderr().lock();
                     let _ = writeln!(stderr, "hookrt: warning: the post-receive policies could not run: {err:#}");
+                }
+                // Events this push queued, or earlier ones a crash or a
+                // reboot left behind, are sent from the background.
+                if let Ok(git_dir) = git_dir(self.git_dir.as_deref())
+                    && !Outbox::for_repository(&git_dir).is_empty()
+                    && let Err(err) =
+                        super::deliver::start(&git_dir, self.policy_dir.as_deref(), self.global_dir.as_deref())
+                {
+                    let _ = writeln!(stderr, "hookrt: warning: {err:#}");
                 }
             }
         }
@@ -73,11 +83,7 @@ impl RunArgs {
 
     /// Runs the policies; `false` when they reject the push.
     fn check(&self, stdin: &[u8]) -> anyhow::Result<bool> {
-        let git_dir = match &self.git_dir {
-            Some(dir) => dir.clone(),
-            None => std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from),
-        };
-        let git_dir = std::path::absolute(&git_dir).context("cannot resolve the git directory")?;
+        let git_dir = git_dir(self.git_dir.as_deref())?;
 
         // Git ends every line with a newline; a last line without one is
         // still read (see `parse_ref_updates`).
@@ -116,6 +122,16 @@ impl RunArgs {
         }
         Ok(report.accepted())
     }
+}
+
+/// The repository: `dir`, else `$GIT_DIR` (git sets it for hooks), else the
+/// current directory; absolute.
+pub(crate) fn git_dir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let dir = match dir {
+        Some(dir) => dir.to_owned(),
+        None => std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from),
+    };
+    std::path::absolute(&dir).context("cannot resolve the git directory")
 }
 
 /// The scopes for a repository policy directory: the server-wide directory

@@ -4,6 +4,7 @@
 pub(crate) mod bindings;
 mod commits;
 pub(crate) mod conversions;
+mod events;
 mod files;
 mod output;
 mod repository;
@@ -39,6 +40,8 @@ pub struct HostState {
     /// the epoch deadline.
     pub(crate) deadline: Instant,
     pub(crate) output: Output,
+    /// The events an observer emitted; `None` for a policy, which may not.
+    pub(crate) events: Option<crate::webhook::Emitter>,
     /// What the guest wrote to its standard error (a panic message, say).
     pub(crate) stderr: MemoryOutputPipe,
     /// What the host did for this policy.

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::settings::{Origin, Setting, SettingValue};
+use super::webhooks::{Webhook, WebhookConfig, WebhooksSection};
 use crate::push::HookKind;
 use crate::sandbox::Limits;
 
@@ -65,6 +66,9 @@ pub struct ConfigFile {
     pub audit: AuditSection,
     /// Entries in name order.
     pub policies: BTreeMap<String, Entry>,
+    pub webhooks: WebhooksSection,
+    /// `[webhook.NAME]` entries, checked, in name order.
+    pub webhook_entries: BTreeMap<String, Webhook>,
 }
 
 /// One `[policy.NAME]` entry: where it starts, its keys, and its settings
@@ -122,6 +126,10 @@ struct RawFile {
     audit: AuditSection,
     #[serde(default)]
     policy: BTreeMap<String, Spanned<PolicyConfig>>,
+    #[serde(default)]
+    webhooks: WebhooksSection,
+    #[serde(default)]
+    webhook: BTreeMap<String, Spanned<WebhookConfig>>,
 }
 
 /// [`PushSection`] with where its values were written, for errors.
@@ -217,7 +225,13 @@ impl ConfigFile {
             }
             policies.insert(name, Entry { origin, config, settings });
         }
-        Ok(ConfigFile { path: path.to_owned(), push, audit, policies })
+        let mut webhook_entries = BTreeMap::new();
+        for (name, spanned) in raw.webhook {
+            let origin = at(spanned.span().start);
+            let hook = Webhook::from_config(&name, spanned.into_inner(), path, origin)?;
+            webhook_entries.insert(name, hook);
+        }
+        Ok(ConfigFile { path: path.to_owned(), push, audit, policies, webhooks: raw.webhooks, webhook_entries })
     }
 }
 

@@ -1,12 +1,13 @@
 //! The policy set: which modules run, where they come from (the server's
 //! directory, the repository's), in which hook, over which refs, with which
-//! limits, mode and settings.
+//! limits, mode and settings; and the webhooks events go to after a push.
 
 mod config;
 mod paths;
 mod refs;
 mod scope;
 mod settings;
+mod webhooks;
 
 pub use config::{
     AuditSection, CONFIG_FILE, ConfigError, ConfigFile, Entry, Mode, OnFailure, PolicyConfig, PushSection,
@@ -14,6 +15,9 @@ pub use config::{
 pub use refs::RefFilter;
 pub use scope::{AuditConfig, DEFAULT_BUDGET, DEFAULT_GLOBAL_DIR, PolicySet, PolicySpec, Scope, Scopes};
 pub use settings::{Origin, Setting, SettingProblem, SettingValue, Settings};
+pub use webhooks::{
+    BUILT_IN_EVENTS, DEFAULT_QUEUE_MAX, MAX_BACKOFF, Secret, Webhook, WebhookConfig, Webhooks, WebhooksSection,
+};
 
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,7 @@ use super::config::{AuditSection, ConfigError, ConfigFile, Entry, Mode, OnFailur
 use super::paths::{DirState, dir_state, module_problem, not_a_regular_file};
 use super::refs::RefFilter;
 use super::settings::{Origin, Settings};
+use super::webhooks::{self, Webhooks};
 use crate::push::HookKind;
 use crate::sandbox::Limits;
 
@@ -100,6 +101,8 @@ pub struct PolicySet {
     pub policies: Vec<PolicySpec>,
     pub budget: Duration,
     pub audit: AuditConfig,
+    /// Where events go after a push (post-receive).
+    pub webhooks: Webhooks,
     /// Overrides that were refused (a repository changing a mandatory
     /// policy), for the pusher and `hookrt check`.
     pub notices: Vec<String>,
@@ -314,6 +317,7 @@ impl PolicySet {
             policies,
             budget: budget(files().map(|f| &f.push)),
             audit: audit(files().map(|f| &f.audit)),
+            webhooks: webhooks::merge(files().map(|f| (&f.webhooks, &f.webhook_entries)))?,
             notices,
         })
     }

@@ -14,7 +14,7 @@ use wasmtime::{Config, Engine};
 use super::cache::{Cache, CacheError};
 use super::module::{LoadError, PolicyModule};
 use crate::host::HostState;
-use crate::host::bindings::Policy;
+use crate::host::bindings::Observer;
 use crate::timing;
 
 /// How often the epoch advances; a deadline is accurate to about this.
@@ -59,7 +59,9 @@ impl Sandbox {
         // only a panic ever calls them. They are all linked, and grant
         // nothing (see `sandbox::wasi`).
         super::wasi::add_to_linker(&mut linker).map_err(|e| EngineError(format!("{e:#}")))?;
-        Policy::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+        // The observer world imports every host interface; policies of the
+        // `policy` world use a subset of the same linker.
+        Observer::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| EngineError(format!("{e:#}")))?;
 
         let (stop, ticks) = mpsc::channel::<()>();

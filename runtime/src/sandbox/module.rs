@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use wasmtime::component::{Component, ComponentExportIndex};
+use wasmtime::component::{Component, ComponentExportIndex, InstancePre};
 
 use super::engine::Sandbox;
 use crate::host::HostState;
-use crate::host::bindings::PolicyPre;
+use crate::host::bindings::{ObserverPre, PolicyPre};
 
 /// The contract this hookrt implements.
 pub const CONTRACT: &str = "hookrt:policy@0.1.0";
@@ -18,10 +18,17 @@ pub(crate) const VALIDATOR: &str = "validate-settings";
 /// A policy component, compiled and linked.
 pub struct PolicyModule {
     pub(crate) name: String,
-    pub(crate) pre: PolicyPre<HostState>,
+    pub(crate) exports: Exports,
     /// The `validate-settings` export of the `validated-policy` world, if
     /// the component has one (it is optional: `policy` does not require it).
     pub(crate) validator: Option<ComponentExportIndex>,
+}
+
+/// What a component exports: a `policy` world's `check`, or an `observer`
+/// world's `observe`.
+pub(crate) enum Exports {
+    Check(PolicyPre<HostState>),
+    Observe(ObserverPre<HostState>),
 }
 
 /// The error returned by [`Sandbox::load`]: the module cannot run as a
@@ -48,7 +55,7 @@ pub enum LoadError {
     Invalid(String),
     #[error("it was built for {found}, but this hookrt implements {CONTRACT}; rebuild it against {CONTRACT}")]
     WrongContract { found: String },
-    #[error("it does not fit the `policy` world of {CONTRACT}: {0}")]
+    #[error("it does not fit the `policy` world of {CONTRACT} (nor the `observer` world): {0}")]
     WrongWorld(String),
 }
 
@@ -83,14 +90,34 @@ impl PolicyModule {
         }
         let instance_pre =
             sandbox.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
-        let pre = PolicyPre::new(instance_pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
+        let exports = match PolicyPre::new(instance_pre.clone()) {
+            Ok(pre) => Exports::Check(pre),
+            // Not a policy: an observer, or neither (then the policy world's
+            // complaint is the one to show, as most modules are policies).
+            Err(err) => match ObserverPre::new(instance_pre) {
+                Ok(pre) => Exports::Observe(pre),
+                Err(_) => return Err(LoadError::WrongWorld(format!("{err:#}"))),
+            },
+        };
         let validator = component.get_export_index(None, VALIDATOR);
-        Ok(PolicyModule { name: name.to_owned(), pre, validator })
+        Ok(PolicyModule { name: name.to_owned(), exports, validator })
     }
 
     /// The policy's name (its file name without `.wasm`).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether it is an observer (post-receive only), not a policy.
+    pub fn is_observer(&self) -> bool {
+        matches!(self.exports, Exports::Observe(_))
+    }
+
+    pub(crate) fn instance_pre(&self) -> &InstancePre<HostState> {
+        match &self.exports {
+            Exports::Check(pre) => pre.instance_pre(),
+            Exports::Observe(pre) => pre.instance_pre(),
+        }
     }
 
     /// Whether the policy checks its own settings (`validate-settings`).

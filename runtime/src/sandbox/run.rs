@@ -11,16 +11,17 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use super::engine::{EPOCH_TICK, Sandbox};
 use super::failure::Failure;
 use super::limits::{Limits, MemoryCap, MemoryCapExceeded};
-use super::module::PolicyModule;
+use super::module::{Exports, PolicyModule};
 use crate::git::Repo;
-use crate::host::bindings::Policy;
 use crate::host::bindings::types::SettingError;
+use crate::host::bindings::{Observer, Policy};
 use crate::host::conversions::push_for_guest;
 use crate::host::{DeadlineInHostCall, HostState, HostWork, Output};
 use crate::policy::{SettingProblem, Settings};
-use crate::push::Push;
+use crate::push::{HookKind, Push};
 use crate::timing;
 use crate::verdict::{Verdict, Veto};
+use crate::webhook::{Emitted, Emitter};
 
 /// What a policy may write to the pusher in one run.
 const OUTPUT_BUDGET: usize = 64 << 10;
@@ -47,6 +48,9 @@ pub struct PolicyRun {
     pub warnings_dropped: usize,
     /// Vetoes past [`crate::verdict::MAX_VETOES`], counted only.
     pub vetoes_dropped: usize,
+    /// What an observer emitted, for the admin's webhooks (delivered only
+    /// if it finished).
+    pub events: Vec<Emitted>,
     /// What the host did for the policy (commits walked, paths listed,
     /// blob bytes read).
     pub work: HostWork,
@@ -68,6 +72,15 @@ impl Sandbox {
         settings: &Arc<Settings>,
     ) -> PolicyRun {
         let started = Instant::now();
+        if module.is_observer() && push.hook != HookKind::PostReceive {
+            return PolicyRun::failed(
+                &module.name,
+                Failure::Load(format!(
+                    "it is an observer (the `observer` world), which runs after the refs moved; set `hook = \"post-receive\"` in its [policy.{}] entry",
+                    module.name
+                )),
+            );
+        }
         let mut store = self.store(limits, Some(repo), push.updates.clone(), settings);
         let mut outcome = call_check(&mut store, module, push, limits)
             .unwrap_or_else(|err| Err(classify(&err, &limits, &store.data().stderr.contents())));
@@ -83,6 +96,7 @@ impl Sandbox {
             warnings: state.output.warnings,
             warnings_dropped: state.output.warnings_dropped,
             vetoes_dropped,
+            events: state.events.map(Emitter::into_events).unwrap_or_default(),
             work: state.work,
             fuel_used,
             elapsed: started.elapsed(),
@@ -115,7 +129,7 @@ impl Sandbox {
         }
         let mut store = self.store(limits, None, Vec::new(), settings);
         let result = start(&mut store, limits)
-            .and_then(|()| module.pre.instance_pre().instantiate(&mut store))
+            .and_then(|()| module.instance_pre().instantiate(&mut store))
             .and_then(|instance| call_validator(&mut store, module, &instance));
         result.map_err(|err| classify(&err, &limits, &store.data().stderr.contents()))
     }
@@ -140,6 +154,7 @@ impl Sandbox {
             updates,
             deadline: Instant::now() + limits.timeout,
             output: Output::new(OUTPUT_BUDGET),
+            events: None,
             stderr,
             work: HostWork::default(),
             fuel_debt: 0,
@@ -162,7 +177,8 @@ fn start(store: &mut Store<HostState>, limits: Limits) -> wasmtime::Result<()> {
 }
 
 /// The validator's problems, if the policy has one, placed in the
-/// configuration; then `check`.
+/// configuration; then `check` (or an observer's `observe`, whose verdict
+/// is always to accept).
 fn call_check(
     store: &mut Store<HostState>,
     module: &PolicyModule,
@@ -170,16 +186,26 @@ fn call_check(
     limits: Limits,
 ) -> wasmtime::Result<Result<Verdict, Failure>> {
     start(store, limits)?;
-    let instance = timing::timed("instantiate", &module.name, || module.pre.instance_pre().instantiate(&mut *store))?;
+    let instance = timing::timed("instantiate", &module.name, || module.instance_pre().instantiate(&mut *store))?;
     let problems = call_validator(store, module, &instance)?;
     if !problems.is_empty() {
         return Ok(Err(Failure::Settings(problems)));
     }
-    let policy = Policy::new(&mut *store, &instance)?;
     let push = push_for_guest(push, store.data().repo()?);
-    let verdict = timing::timed("check", &module.name, || policy.call_check(&mut *store, &push))?;
+    let verdict = match &module.exports {
+        Exports::Check(_) => {
+            let policy = Policy::new(&mut *store, &instance)?;
+            timing::timed("check", &module.name, || policy.call_check(&mut *store, &push))?.into()
+        }
+        Exports::Observe(_) => {
+            let observer = Observer::new(&mut *store, &instance)?;
+            store.data_mut().events = Some(Emitter::default());
+            timing::timed("observe", &module.name, || observer.call_observe(&mut *store, &push))?;
+            Verdict::Accept
+        }
+    };
     timing::record("walk", &module.name, store.data().work.walking);
-    Ok(Ok(verdict.into()))
+    Ok(Ok(verdict))
 }
 
 fn call_validator(
@@ -259,6 +285,7 @@ impl PolicyRun {
             warnings: Vec::new(),
             warnings_dropped: 0,
             vetoes_dropped: 0,
+            events: Vec::new(),
             work: HostWork::default(),
             fuel_used: 0,
             elapsed: Duration::ZERO,

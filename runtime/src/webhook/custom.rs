@@ -1,0 +1,132 @@
+//! Events a policy emits (`hookrt:policy/events`), checked and capped as
+//! they come: a policy must not be able to fill the queue, the disk or a
+//! receiver.
+
+use crate::push::RefUpdate;
+
+/// The most events one policy run may emit.
+pub const MAX_EVENTS: usize = 100;
+/// The largest payload of one event, in bytes of JSON.
+pub const MAX_PAYLOAD: usize = 64 << 10;
+/// The most payload bytes one policy run may emit in all.
+pub const MAX_TOTAL: usize = 256 << 10;
+const MAX_NAME: usize = 64;
+
+/// One event an observer emitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Emitted {
+    /// The policy's own name for it (`deploy`); webhooks see
+    /// `<policy>/<name>`.
+    pub name: String,
+    pub ref_name: Option<String>,
+    pub payload: serde_json::Value,
+}
+
+/// Why [`Emitter::emit`] refused an event; the policy is told and goes on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmitError {
+    #[error("invalid event name: {0}")]
+    InvalidName(String),
+    #[error("invalid payload: {0}")]
+    InvalidPayload(String),
+    #[error("unknown ref: {0}")]
+    UnknownRef(String),
+    #[error("too many events: {0}")]
+    TooMany(String),
+}
+
+/// The events of one policy run.
+#[derive(Debug, Default)]
+pub struct Emitter {
+    events: Vec<Emitted>,
+    bytes: usize,
+}
+
+impl Emitter {
+    /// Checks and keeps one event. `updates` are the ref updates the policy
+    /// was handed: an event can only be tied to one of them.
+    pub fn emit(
+        &mut self,
+        name: String,
+        ref_name: Option<String>,
+        payload: &str,
+        updates: &[RefUpdate],
+    ) -> Result<(), EmitError> {
+        if let Some(problem) = name_problem(&name) {
+            return Err(EmitError::InvalidName(format!("{name:?} {problem}")));
+        }
+        if let Some(name) = ref_name.as_ref().filter(|r| !updates.iter().any(|u| &u.name == *r)) {
+            return Err(EmitError::UnknownRef(format!("{name} is not one of this push's ref updates")));
+        }
+        if self.events.len() >= MAX_EVENTS {
+            return Err(EmitError::TooMany(format!("a policy may emit {MAX_EVENTS} events per push")));
+        }
+        if payload.len() > MAX_PAYLOAD {
+            return Err(EmitError::TooMany(format!(
+                "the payload is {} bytes, more than the {MAX_PAYLOAD} one event may carry",
+                payload.len()
+            )));
+        }
+        if self.bytes + payload.len() > MAX_TOTAL {
+            return Err(EmitError::TooMany(format!("a policy may emit {MAX_TOTAL} payload bytes per push")));
+        }
+        let payload = serde_json::from_str(payload).map_err(|e| EmitError::InvalidPayload(e.to_string()))?;
+        self.bytes += payload_len(&payload);
+        self.events.push(Emitted { name, ref_name, payload });
+        Ok(())
+    }
+
+    pub fn into_events(self) -> Vec<Emitted> {
+        self.events
+    }
+}
+
+fn payload_len(value: &serde_json::Value) -> usize {
+    serde_json::to_vec(value).map_or(0, |v| v.len())
+}
+
+/// What is wrong with an event name, if anything: 1 to 64 of `a-z`, `0-9`,
+/// `-`, `_`, `.`, starting with a letter or digit, so that `<policy>/<name>`
+/// reads well in a webhook's `events` and in an HTTP header.
+fn name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() || name.len() > MAX_NAME {
+        return Some("must be 1 to 64 characters long");
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+        return Some("must start with a-z or 0-9");
+    }
+    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')) {
+        return Some("may hold only a-z, 0-9, '-', '_' and '.'");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn updates() -> Vec<RefUpdate> {
+        let zero = "0".repeat(40);
+        vec![RefUpdate::parse("refs/heads/main", &zero, &"1".repeat(40)).expect("valid")]
+    }
+
+    #[test]
+    fn events_are_checked_and_capped() {
+        let mut emitter = Emitter::default();
+        let updates = updates();
+        let mut emit = |name: &str, r: Option<&str>, payload: &str| {
+            emitter.emit(name.into(), r.map(Into::into), payload, &updates)
+        };
+        assert_eq!(emit("deploy", Some("refs/heads/main"), r#"{"env":"prod"}"#), Ok(()));
+        assert!(matches!(emit("Deploy Now", None, "{}"), Err(EmitError::InvalidName(_))));
+        assert!(matches!(emit("deploy", None, "{not json"), Err(EmitError::InvalidPayload(_))));
+        assert!(matches!(emit("deploy", Some("refs/heads/nope"), "{}"), Err(EmitError::UnknownRef(_))));
+        let big = format!("\"{}\"", "x".repeat(MAX_PAYLOAD));
+        assert!(matches!(emit("deploy", None, &big), Err(EmitError::TooMany(_))));
+        for _ in 1..MAX_EVENTS {
+            assert_eq!(emit("n", None, "1"), Ok(()));
+        }
+        assert!(matches!(emit("n", None, "1"), Err(EmitError::TooMany(_))));
+        assert_eq!(emitter.into_events().len(), MAX_EVENTS);
+    }
+}

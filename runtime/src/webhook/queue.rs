@@ -1,0 +1,135 @@
+//! Turning a post-receive run into queued deliveries.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use super::deliver::DeliveryRecord;
+use super::gitlab;
+use super::outbox::{Delivery, Outbox};
+use crate::audit::AuditLog;
+use crate::git::Repo;
+use crate::policy::{Mode, PolicySet};
+use crate::push::Push;
+use crate::report::{Report, Status};
+
+/// An event ready to go: its full name, its ref, its body.
+struct Event {
+    name: String,
+    ref_name: Option<String>,
+    body: Value,
+}
+
+/// Queues, for every webhook that wants it, the built-in event of each ref
+/// update and each event an observer emitted. Only observers that finished
+/// count, and not those in evaluate mode (the pusher sees what they would
+/// have sent). Problems become notices: the refs have moved, and nothing
+/// here may change that.
+pub(crate) fn queue_events(
+    push: &Push,
+    object_dirs: &[PathBuf],
+    set: &PolicySet,
+    report: &mut Report,
+    deadline: Instant,
+) {
+    let hooks = &set.webhooks.hooks;
+    if hooks.is_empty() {
+        return;
+    }
+    let wants = |name: &str, ref_name: Option<&str>| hooks.iter().any(|h| h.wants(name, ref_name));
+    let mut events = Vec::new();
+    let built_in = push.updates.iter().any(|u| crate::policy::BUILT_IN_EVENTS.iter().any(|e| wants(e, Some(&u.name))));
+    let repo = match report.repo.clone() {
+        Some(repo) => Ok(repo),
+        None => Repo::open(&push.git_dir, object_dirs, push.hook, &push.updates),
+    };
+    match &repo {
+        Ok(repo) if built_in => {
+            for update in &push.updates {
+                match gitlab::push_event(repo, push, update, deadline) {
+                    Ok(Some((name, body))) if wants(name, Some(&update.name)) => {
+                        events.push(Event { name: name.to_owned(), ref_name: Some(update.name.clone()), body });
+                    }
+                    Ok(_) => {}
+                    Err(err) => report.notices.push(format!("no push event for {}: {err}", update.name)),
+                }
+            }
+        }
+        Ok(_) => {}
+        Err(err) => report.notices.push(format!("no webhook events for this push: {err}")),
+    }
+    for entry in &report.entries {
+        let Status::Ran(run) = &entry.status else { continue };
+        if run.outcome.is_err() || run.events.is_empty() {
+            continue;
+        }
+        if entry.mode == Mode::Evaluate {
+            report.notices.push(format!(
+                "evaluate: policy {} emitted {} event(s); none is delivered in evaluate mode",
+                entry.name,
+                run.events.len()
+            ));
+            continue;
+        }
+        for emitted in &run.events {
+            let name = format!("{}/{}", entry.name, emitted.name);
+            if !wants(&name, emitted.ref_name.as_deref()) {
+                continue;
+            }
+            let update = emitted.ref_name.as_ref().and_then(|r| push.updates.iter().find(|u| &u.name == r));
+            let mut body = json!({
+                "object_kind": "hookrt_event",
+                "event_name": name,
+                "policy": entry.name,
+                "name": emitted.name,
+                "ref": emitted.ref_name,
+                "before": update.map(|u| u.old.to_string()),
+                "after": update.map(|u| u.new.to_string()),
+                "payload": emitted.payload,
+            });
+            if let Ok(repo) = &repo {
+                gitlab::extend(&mut body, gitlab::common(repo, push));
+            }
+            events.push(Event { name, ref_name: emitted.ref_name.clone(), body });
+        }
+    }
+
+    let deliveries: Vec<Delivery> = events
+        .iter()
+        .flat_map(|event| {
+            hooks.iter().filter(|h| h.wants(&event.name, event.ref_name.as_deref())).map(|hook| {
+                Outbox::delivery(&hook.name, &event.name, event.ref_name.as_deref(), event.body.to_string())
+            })
+        })
+        .collect();
+    if deliveries.is_empty() {
+        return;
+    }
+    let outbox = Outbox::for_repository(&push.git_dir);
+    let audit = AuditLog::for_repository(&push.git_dir, &set.audit);
+    match outbox.enqueue(&deliveries, set.webhooks.queue_max) {
+        Ok(dropped) => {
+            for delivery in &deliveries {
+                DeliveryRecord::new(&push.git_dir, delivery, "queued").write(audit.as_ref());
+            }
+            report.queued = deliveries.len();
+            if !dropped.is_empty() {
+                report.notices.push(format!(
+                    "the webhook queue is full ({} undelivered); the {} oldest were dropped (see the audit log)",
+                    set.webhooks.queue_max,
+                    dropped.len()
+                ));
+            }
+            for delivery in &dropped {
+                let mut record = DeliveryRecord::new(&push.git_dir, delivery, "dropped");
+                record.error = Some(format!(
+                    "the queue holds at most {} undelivered events ([webhooks] queue_max); this was the oldest",
+                    set.webhooks.queue_max
+                ));
+                record.write(audit.as_ref());
+            }
+        }
+        Err(err) => report.notices.push(format!("{} webhook deliveries are lost: {err}", deliveries.len())),
+    }
+}
