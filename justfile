@@ -52,7 +52,7 @@ demo: policies-rust build
     bash scripts/demo.sh target/debug/hookrt target/policies
 
 # The whole suite: unit and end-to-end tests (real pushes), lints, docs.
-test: policies setup-bench
+test: policies setup-bench setup-receiver
     cargo fmt --all --check
     cargo fmt --check --manifest-path tools/hookrt-c/Cargo.toml
     cargo test --quiet -p hookrt

@@ -10,7 +10,7 @@ use tempfile::TempDir;
 
 const HOOKRT: &str = env!("CARGO_BIN_EXE_hookrt");
 
-fn repo_root() -> PathBuf {
+pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("runtime/ has a parent").to_owned()
 }
 

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::receiver::{Receiver, free_port, signature, wait_for};
-use crate::support::Server;
+use crate::support::{Server, repo_root};
 
 const SECRET: &str = "s3cret-for-tests";
 /// Generous: the deliverer is a separate process on a loaded CI machine.
@@ -178,6 +178,64 @@ fn a_bad_webhook_entry_is_named_by_hookrt_check() {
     assert!(stdout.contains("error  webhook deploy: cannot read the secret file"), "{stdout}");
 }
 
+/// The receiver docs/webhooks.md shows: seed 003's Flask deploy service,
+/// which reads `ref` and updates a checkout to that branch, run for real
+/// against what hookrt delivers.
+#[test]
+fn the_seed_003_receiver_deploys_the_pushed_branch() {
+    let script = repo_root().join("docs").join("examples").join("deploy_receiver.py");
+    let guide = std::fs::read_to_string(repo_root().join("docs").join("webhooks.md")).expect("docs/webhooks.md");
+    let quoted = guide.split("```python\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a python block");
+    assert_eq!(quoted, std::fs::read_to_string(&script).expect("the receiver"), "the guide quotes the file as is");
+    let python = repo_root().join(".venv").join("bin").join("python");
+    assert!(python.is_file(), "{} is missing: run `just setup-receiver` (or `just test`)", python.display());
+
+    let server = Server::new();
+    let url = format!("file://{}", server.bare.display());
+    let deploy = server.root().join("deploy");
+    let cloned = server.command("git", server.root()).args(["clone", "--quiet", &url, "deploy"]).status();
+    assert!(cloned.is_ok_and(|s| s.success()), "clone the deploy checkout");
+    std::fs::write(server.policy_dir().join("deploy.secret"), format!("{SECRET}\n")).expect("secret file");
+    let port = free_port();
+    server.write_config(&webhook_config(&format!("http://127.0.0.1:{port}/"), ""));
+    let log = std::fs::File::create(server.root().join("receiver.log")).expect("receiver log");
+    let child = server
+        .command(python.to_str().expect("utf-8 path"), server.root())
+        .arg(&script)
+        .env("WEBHOOK_SECRET", SECRET)
+        .env("DEPLOY_PATH", &deploy)
+        .env("PORT", port.to_string())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start the receiver");
+    let _receiver = KillOnDrop(child);
+    wait_for(WAIT, "the receiver to listen", || std::net::TcpStream::connect(("127.0.0.1", port)).ok());
+
+    let pushed = server.commit("Deploy this");
+    server.push(&["origin", "main"]).assert_ok();
+    let head = || server.command("git", &deploy).args(["rev-parse", "HEAD"]).output().ok();
+    wait_for(WAIT, "the checkout to be deployed", || {
+        head().filter(|out| String::from_utf8_lossy(&out.stdout).trim() == pushed).map(drop)
+    });
+    assert_eq!(wait_for_outcome(&server, "delivered", 1)[0]["status"], 200);
+
+    // What did not come from hookrt is refused.
+    let forged = ureq::post(format!("http://127.0.0.1:{port}/"))
+        .header("X-Hookrt-Signature-256", "sha256=00")
+        .send(r#"{"ref":"refs/heads/main"}"#);
+    assert!(matches!(forged, Err(ureq::Error::StatusCode(401))), "{forged:?}");
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The deliveries waiting in the server's outbox.
 pub fn outbox_files(server: &Server) -> Vec<std::path::PathBuf> {
     let dir = server.bare.join("hookrt").join("outbox");
@@ -192,7 +250,7 @@ fn kill_deliverers(server: &Server) {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
         let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
         let args: Vec<String> = cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-        if args.iter().any(|a| a == "deliver") && args.iter().any(|a| *a == needle) {
+        if args.iter().any(|a| a == "deliver") && args.contains(&needle) {
             // SAFETY: a plain kill(2) of a process this test started.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }

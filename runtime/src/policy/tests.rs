@@ -140,3 +140,34 @@ fn the_readme_snippet_parses() {
     assert_eq!(entry.settings["projects"].value, SettingValue::Strings(vec!["HOOK".into(), "OPS".into()]));
     assert_eq!(entry.settings["projects"].origin.line, 5);
 }
+
+/// The example in docs/webhooks.md loads and means what the page says.
+#[test]
+fn the_webhooks_guide_example_loads() {
+    let guide = include_str!("../../../docs/webhooks.md");
+    let block = guide.split("```toml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a toml block");
+    let (_root, scopes) = scopes();
+    write(&scopes.repository, CONFIG_FILE, block);
+    write(&scopes.repository, "deploy-notify.wasm", "");
+    let set = PolicySet::load(&scopes).expect("the documented example loads");
+
+    assert_eq!(set.webhooks.queue_max, 1000);
+    let [deploy] = &set.webhooks.hooks[..] else { panic!("one webhook: {:?}", set.webhooks) };
+    assert_eq!(deploy.url, "https://deploy.example.com/hooks/git");
+    assert!(deploy.wants("push", Some("refs/heads/release/2.0")));
+    assert!(!deploy.wants("push", Some("refs/heads/release/old-1")));
+    assert!(!deploy.wants("tag_push", Some("refs/heads/main")));
+    assert!(deploy.wants("deploy-notify/deploy", Some("refs/heads/main")));
+    assert_eq!(deploy.secret, Some(crate::policy::Secret::File(scopes.repository.join("deploy.secret"))));
+    assert_eq!((deploy.timeout, deploy.retries, deploy.backoff), (Duration::from_secs(10), 8, Duration::from_secs(2)));
+    assert_eq!(set.policies[0].hook, HookKind::PostReceive);
+}
+
+#[test]
+fn a_repository_cannot_replace_a_server_webhook() {
+    let (_root, scopes) = scopes();
+    write(global(&scopes), CONFIG_FILE, "[webhook.deploy]\nurl = \"https://a.example/\"\n");
+    write(&scopes.repository, CONFIG_FILE, "[webhook.deploy]\nurl = \"https://b.example/\"\n");
+    let err = PolicySet::load(&scopes).expect_err("a clash").to_string();
+    assert!(err.contains("webhook `deploy` is already set in"), "{err}");
+}
