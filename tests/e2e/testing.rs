@@ -17,7 +17,7 @@ fn path(p: &std::path::Path) -> &str {
 
 #[test]
 fn example_policies_pass_their_cases() {
-    for name in ["no-wip", "jira-keys", "protect-branches"] {
+    for name in ["no-wip", "jira-keys", "protect-branches", "deploy-notify"] {
         assert_example_passes_its_cases(name);
     }
 }

@@ -178,8 +178,24 @@ pub struct Expect {
     /// Warnings not listed are allowed: they never change the verdict.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The events an observer must emit (in any order); when given, an
+    /// event not listed fails the case (`events = []`: none at all).
+    pub events: Option<Vec<ExpectEvent>>,
     /// The most fuel the case may use: a budget regression check.
     pub max_fuel: Option<u64>,
+}
+
+/// How an expected event is matched against an observer's.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectEvent {
+    pub name: String,
+    /// The ref it is tied to (short names as in `push`); unset matches any.
+    #[serde(rename = "ref")]
+    pub ref_name: Option<String>,
+    /// Keys the payload must hold with these values (a table matches an
+    /// object that has at least its keys); unset matches any payload.
+    pub payload: Option<toml::Value>,
 }
 
 /// How an expected veto is matched against the policy's.

@@ -5,13 +5,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::case::{Case, Expect, ExpectVeto, full_ref};
+use super::case::{Case, Expect, ExpectEvent, ExpectVeto, full_ref};
 use super::scratch::{Scratch, ScratchError};
 use crate::git::{self, Repo};
 use crate::policy::{PolicyConfig, Settings};
 use crate::push::{HookKind, Push};
 use crate::sandbox::{PolicyModule, Sandbox};
 use crate::verdict::Verdict;
+use crate::webhook::Emitted;
 
 /// What one case came to.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -90,7 +91,7 @@ pub fn run_case(
     }
     let started = Instant::now();
     let (mut fuel, mut vetoes, mut failures, mut output, mut accepted) = (0, Vec::new(), Vec::new(), Vec::new(), true);
-    let mut warnings = Vec::new();
+    let (mut warnings, mut events) = (Vec::new(), Vec::new());
     for batch in batches {
         let dirs = git::object_dirs(scratch.git_dir(), |_| None);
         let repo = Repo::open(scratch.git_dir(), &dirs, case.hook, &batch)?;
@@ -106,6 +107,7 @@ pub fn run_case(
         fuel += run.fuel_used;
         output.extend(run.output);
         warnings.extend(run.warnings.into_iter().map(|w| w.summary));
+        events.extend(run.events);
         match run.outcome {
             Ok(Verdict::Accept) => {
                 if case.hook == HookKind::Update {
@@ -128,7 +130,7 @@ pub fn run_case(
     }
     let elapsed = started.elapsed();
 
-    let observed = Observed { accepted, vetoes, failures, output, warnings, fuel };
+    let observed = Observed { accepted, vetoes, failures, output, warnings, events, fuel };
     let rows = compare(&case.expect, &observed);
     let passed = rows.iter().all(|r| r.ok);
     Ok(CaseOutcome { name: case.name.clone(), passed, elapsed, fuel, rows })
@@ -142,6 +144,8 @@ struct Observed {
     output: Vec<String>,
     /// The summaries of the policy's warnings.
     warnings: Vec<String>,
+    /// What an observer emitted.
+    events: Vec<Emitted>,
     fuel: u64,
 }
 
@@ -202,10 +206,48 @@ fn compare(expect: &Expect, seen: &Observed) -> Vec<Row> {
         }
     }
 
+    // Each expected event against a distinct emitted one; with a list,
+    // every event must be expected.
+    if let Some(expected) = &expect.events {
+        let mut unmatched: Vec<&Emitted> = seen.events.iter().collect();
+        for want in expected {
+            let found = unmatched.iter().position(|event| event_matches(want, event)).map(|i| unmatched.remove(i));
+            let described = found.map_or_else(|| "  (no such event)".to_owned(), describe_event);
+            row(format!("  event {}", want.name), described, found.is_some());
+        }
+        for extra in unmatched {
+            row(String::new(), describe_event(extra), false);
+        }
+    }
+
     if let Some(max) = expect.max_fuel {
         row(format!("fuel at most {max}"), format!("fuel {}", seen.fuel), seen.fuel <= max);
     }
     rows
+}
+
+fn event_matches(want: &ExpectEvent, seen: &Emitted) -> bool {
+    want.name == seen.name
+        && want.ref_name.as_deref().is_none_or(|name| Some(full_ref(name)).as_deref() == seen.ref_name.as_deref())
+        && want.payload.as_ref().is_none_or(|payload| {
+            serde_json::to_value(payload).is_ok_and(|payload| json_subset(&payload, &seen.payload))
+        })
+}
+
+/// Whether `actual` holds `wanted`: the same value, or for objects, at
+/// least `wanted`'s keys with values that hold theirs.
+fn json_subset(wanted: &serde_json::Value, actual: &serde_json::Value) -> bool {
+    match (wanted, actual) {
+        (serde_json::Value::Object(wanted), serde_json::Value::Object(actual)) => {
+            wanted.iter().all(|(key, value)| actual.get(key).is_some_and(|a| json_subset(value, a)))
+        }
+        _ => wanted == actual,
+    }
+}
+
+fn describe_event(event: &Emitted) -> String {
+    let tied = event.ref_name.as_deref().map(|r| format!(" on {r}")).unwrap_or_default();
+    format!("  event {}{tied}: {}", event.name, event.payload)
 }
 
 fn subject(repo: &Repo, id: &str) -> Option<String> {

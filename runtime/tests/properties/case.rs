@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use hookrt::push::HookKind;
 use hookrt::pusher::{PullRequest, PushCertificate};
 use hookrt::testing::case::{
-    Case, CaseLimits, CommitSpec, Expect, ExpectVeto, FileSpec, FullCommit, Generated, PushRef, SetupRef,
+    Case, CaseLimits, CommitSpec, Expect, ExpectEvent, ExpectVeto, FileSpec, FullCommit, Generated, PushRef, SetupRef,
 };
 use hookrt::testing::{CaseError, CaseFile};
 use hookrt::{PushContext, Pusher};
@@ -117,13 +117,22 @@ fn expect() -> impl Strategy<Value = Expect> {
         vec(veto, 1..3).prop_map(|vetoes| (false, vetoes, None)),
         text().prop_map(|failure| (false, Vec::new(), Some(failure))),
     ];
-    (verdict, texts(), texts(), of(0..=i64::MAX as u64)).prop_map(
-        |((accept, vetoes, failure), output, warnings, max_fuel)| Expect {
+    // `events = []` ("emits nothing") differs from no `events` at all.
+    let event = (text(), of(text()), of(btree_map(text(), text().prop_map(Value::String), 0..3))).prop_map(
+        |(name, ref_name, payload)| ExpectEvent {
+            name,
+            ref_name,
+            payload: payload.map(|p| Value::Table(p.into_iter().collect())),
+        },
+    );
+    (verdict, texts(), texts(), of(vec(event, 0..3)), of(0..=i64::MAX as u64)).prop_map(
+        |((accept, vetoes, failure), output, warnings, events, max_fuel)| Expect {
             accept,
             vetoes,
             failure,
             output,
             warnings,
+            events,
             max_fuel,
         },
     )
@@ -291,6 +300,17 @@ fn render_expect(expect: &Expect) -> Table {
     put(&mut out, "failure", expect.failure.as_deref().map(string));
     put(&mut out, "output", strings(&expect.output));
     put(&mut out, "warnings", strings(&expect.warnings));
+    let events = expect.events.as_ref().map(|events| {
+        let rendered = events.iter().map(|event| {
+            let mut out = Table::new();
+            out.insert("name".into(), string(&event.name));
+            put(&mut out, "ref", event.ref_name.as_deref().map(string));
+            put(&mut out, "payload", event.payload.clone());
+            Value::Table(out)
+        });
+        Value::Array(rendered.collect())
+    });
+    put(&mut out, "events", events);
     put(&mut out, "max_fuel", expect.max_fuel.map(int));
     out
 }
