@@ -235,35 +235,43 @@ macro_rules! policy {
         #[doc(hidden)]
         struct __HookrtPolicy;
 
-        ::std::thread_local! {
-            // hookrt calls `validate-settings` and then `check` in the same
-            // instance: the settings (compiled patterns, say) are built once.
-            static __HOOKRT_SETTINGS: ::std::cell::OnceCell<Result<$settings, Vec<$crate::SettingError>>> =
-                const { ::std::cell::OnceCell::new() };
-        }
+        $crate::__hookrt_settings!($settings);
 
         impl $crate::bindings::Guest for __HookrtPolicy {
             fn check(push: $crate::Push) -> $crate::Verdict {
-                __HOOKRT_SETTINGS.with(|cell| {
-                    match cell.get_or_init(<$settings as $crate::settings::FromSettings>::from_settings) {
-                        Ok(settings) => $check(&push, settings),
-                        Err(errors) => $crate::settings_rejected(&push, errors),
-                    }
+                __hookrt_with_settings(|settings| match settings {
+                    Ok(settings) => $check(&push, settings),
+                    Err(errors) => $crate::settings_rejected(&push, errors),
                 })
             }
 
             fn validate_settings() -> Vec<$crate::SettingError> {
-                __HOOKRT_SETTINGS.with(|cell| {
-                    cell.get_or_init(<$settings as $crate::settings::FromSettings>::from_settings)
-                        .as_ref()
-                        .err()
-                        .cloned()
-                        .unwrap_or_default()
-                })
+                __hookrt_with_settings(|settings| settings.as_ref().err().cloned().unwrap_or_default())
             }
         }
 
         $crate::bindings::__export_policy!(__HookrtPolicy with_types_in $crate::bindings);
+    };
+}
+
+/// What `policy!` and `observer!` share: the settings, built from
+/// [`settings::FromSettings`] once per instance (hookrt calls
+/// `validate-settings` and then `check` or `observe` in the same instance,
+/// so compiled patterns and the like are built once), and
+/// `__hookrt_with_settings` to reach them.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hookrt_settings {
+    ($settings:ty) => {
+        ::std::thread_local! {
+            static __HOOKRT_SETTINGS: ::std::cell::OnceCell<Result<$settings, Vec<$crate::SettingError>>> =
+                const { ::std::cell::OnceCell::new() };
+        }
+
+        fn __hookrt_with_settings<R>(work: impl FnOnce(&Result<$settings, Vec<$crate::SettingError>>) -> R) -> R {
+            __HOOKRT_SETTINGS
+                .with(|cell| work(cell.get_or_init(<$settings as $crate::settings::FromSettings>::from_settings)))
+        }
     };
 }
 

@@ -65,31 +65,18 @@ macro_rules! observer {
         #[doc(hidden)]
         struct __HookrtObserver;
 
-        ::std::thread_local! {
-            // hookrt calls `validate-settings` and then `observe` in the same
-            // instance: the settings are built once.
-            static __HOOKRT_SETTINGS: ::std::cell::OnceCell<Result<$settings, Vec<$crate::SettingError>>> =
-                const { ::std::cell::OnceCell::new() };
-        }
+        $crate::__hookrt_settings!($settings);
 
         impl $crate::observer_bindings::Guest for __HookrtObserver {
             fn observe(push: $crate::Push) {
-                __HOOKRT_SETTINGS.with(|cell| {
-                    match cell.get_or_init(<$settings as $crate::settings::FromSettings>::from_settings) {
-                        Ok(settings) => $observe(&push, settings),
-                        Err(errors) => $crate::settings_ignored(errors),
-                    }
+                __hookrt_with_settings(|settings| match settings {
+                    Ok(settings) => $observe(&push, settings),
+                    Err(errors) => $crate::settings_ignored(errors),
                 })
             }
 
             fn validate_settings() -> Vec<$crate::SettingError> {
-                __HOOKRT_SETTINGS.with(|cell| {
-                    cell.get_or_init(<$settings as $crate::settings::FromSettings>::from_settings)
-                        .as_ref()
-                        .err()
-                        .cloned()
-                        .unwrap_or_default()
-                })
+                __hookrt_with_settings(|settings| settings.as_ref().err().cloned().unwrap_or_default())
             }
         }
 

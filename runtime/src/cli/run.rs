@@ -18,16 +18,8 @@ pub struct RunArgs {
     hook: HookKind,
     /// For update: <REF> <OLD> <NEW>, as git passes them.
     args: Vec<String>,
-    /// The repository [default: $GIT_DIR, else the current directory].
-    #[arg(long, value_name = "DIR")]
-    git_dir: Option<PathBuf>,
-    /// Where the policies live [default: <GIT_DIR>/hookrt/policies].
-    #[arg(long, value_name = "DIR")]
-    policy_dir: Option<PathBuf>,
-    /// The server-wide policies and hookrt.toml [default: $HOOKRT_GLOBAL_DIR,
-    /// else /etc/hookrt if it exists].
-    #[arg(long, value_name = "DIR")]
-    global_dir: Option<PathBuf>,
+    #[command(flatten)]
+    dirs: RepoDirs,
     /// Where compiled policies are cached [default: $HOOKRT_CACHE_DIR,
     /// $XDG_CACHE_HOME/hookrt or ~/.cache/hookrt].
     #[arg(long, value_name = "DIR")]
@@ -36,6 +28,39 @@ pub struct RunArgs {
     /// policies accept (the hooks that were active before `hookrt install`).
     #[arg(long, value_name = "DIR")]
     chain: Option<PathBuf>,
+}
+
+/// Which repository, and where its policies and `hookrt.toml`s are (`run`
+/// and `deliver` take the same).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RepoDirs {
+    /// The repository [default: $GIT_DIR, else the current directory].
+    #[arg(long, value_name = "DIR")]
+    pub git_dir: Option<PathBuf>,
+    /// Where the policies live [default: <GIT_DIR>/hookrt/policies].
+    #[arg(long, value_name = "DIR")]
+    pub policy_dir: Option<PathBuf>,
+    /// The server-wide policies and hookrt.toml [default: $HOOKRT_GLOBAL_DIR,
+    /// else /etc/hookrt if it exists].
+    #[arg(long, value_name = "DIR")]
+    pub global_dir: Option<PathBuf>,
+}
+
+impl RepoDirs {
+    /// The repository: `--git-dir`, else `$GIT_DIR` (git sets it for
+    /// hooks), else the current directory; absolute.
+    pub fn git_dir(&self) -> anyhow::Result<PathBuf> {
+        let dir = match &self.git_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from),
+        };
+        std::path::absolute(&dir).context("cannot resolve the git directory")
+    }
+
+    /// The scopes of the repository at `git_dir`.
+    pub fn scopes(&self, git_dir: &Path) -> Scopes {
+        scopes(self.global_dir.clone(), self.policy_dir.clone().unwrap_or_else(|| install::default_policy_dir(git_dir)))
+    }
 }
 
 impl RunArgs {
@@ -66,10 +91,9 @@ impl RunArgs {
                 }
                 // Events this push queued, or earlier ones a crash or a
                 // reboot left behind, are sent from the background.
-                if let Ok(git_dir) = git_dir(self.git_dir.as_deref())
+                if let Ok(git_dir) = self.dirs.git_dir()
                     && !Outbox::for_repository(&git_dir).is_empty()
-                    && let Err(err) =
-                        super::deliver::start(&git_dir, self.policy_dir.as_deref(), self.global_dir.as_deref())
+                    && let Err(err) = super::deliver::start(&git_dir, &self.dirs)
                 {
                     let _ = writeln!(stderr, "hookrt: warning: {err:#}");
                 }
@@ -83,7 +107,7 @@ impl RunArgs {
 
     /// Runs the policies; `false` when they reject the push.
     fn check(&self, stdin: &[u8]) -> anyhow::Result<bool> {
-        let git_dir = git_dir(self.git_dir.as_deref())?;
+        let git_dir = self.dirs.git_dir()?;
 
         // Git ends every line with a newline; a last line without one is
         // still read (see `parse_ref_updates`).
@@ -99,10 +123,7 @@ impl RunArgs {
         };
 
         let request = HookRequest {
-            scopes: scopes(
-                self.global_dir.clone(),
-                self.policy_dir.clone().unwrap_or_else(|| install::default_policy_dir(&git_dir)),
-            ),
+            scopes: self.dirs.scopes(&git_dir),
             cache_dir: self.cache_dir.clone().or_else(default_cache_dir),
             object_dirs: git::object_dirs(&git_dir, |k| std::env::var_os(k)),
             push: Push {
@@ -122,16 +143,6 @@ impl RunArgs {
         }
         Ok(report.accepted())
     }
-}
-
-/// The repository: `dir`, else `$GIT_DIR` (git sets it for hooks), else the
-/// current directory; absolute.
-pub(crate) fn git_dir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
-    let dir = match dir {
-        Some(dir) => dir.to_owned(),
-        None => std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from),
-    };
-    std::path::absolute(&dir).context("cannot resolve the git directory")
 }
 
 /// The scopes for a repository policy directory: the server-wide directory

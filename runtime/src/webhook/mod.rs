@@ -2,9 +2,10 @@
 //!
 //! In post-receive, once the observers have run, hookrt builds the events
 //! of the push: the built-in `push` / `tag_push` event of each ref update
-//! ([`gitlab`]'s payloads) and the events observers emitted ([`custom`]).
-//! Each goes to every webhook of `hookrt.toml` that wants it, as one file in
-//! the repository's [`outbox`], written durably before the hook exits.
+//! (GitLab's payloads, `gitlab.rs`) and the events observers emitted
+//! ([`Emitted`]). Each goes to every webhook of `hookrt.toml` that wants it,
+//! as one file in the repository's [`Outbox`], written durably before the
+//! hook exits.
 //! Sending is [`deliver`]'s job, in another process, so git (which waits for
 //! its post-receive hook) never waits for a receiver; every step is in the
 //! audit log ([`DeliveryRecord`]).
@@ -18,7 +19,6 @@ mod send;
 
 pub use custom::{EmitError, Emitted, Emitter, MAX_EVENTS, MAX_PAYLOAD, MAX_TOTAL};
 pub use deliver::{DeliveryRecord, Summary, deliver};
-pub use gitlab::{MAX_COMMITS, PayloadError};
 pub use outbox::{Delivery, Outbox, OutboxError};
 pub(crate) use queue::queue_events;
-pub use send::{SIGNATURE_HEADER, SendError, signature};
+pub use send::{SIGNATURE_HEADER, signature};
