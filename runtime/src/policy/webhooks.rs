@@ -26,8 +26,8 @@ const DEFAULT_RETRIES: u32 = 8;
 const DEFAULT_BACKOFF: Duration = Duration::from_secs(2);
 /// Backoff doubles after each failure up to this.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(600);
-/// Undelivered events kept per repository unless `[webhooks] queue_max`
-/// says otherwise.
+/// Undelivered deliveries (an event for one webhook) kept per repository
+/// unless `[webhooks] queue_max` says otherwise.
 pub const DEFAULT_QUEUE_MAX: usize = 1000;
 
 /// `[webhook.NAME]`, as written.
