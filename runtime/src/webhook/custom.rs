@@ -70,19 +70,15 @@ impl Emitter {
         if self.bytes + payload.len() > MAX_TOTAL {
             return Err(EmitError::TooMany(format!("a policy may emit {MAX_TOTAL} payload bytes per push")));
         }
-        let payload = serde_json::from_str(payload).map_err(|e| EmitError::InvalidPayload(e.to_string()))?;
-        self.bytes += payload_len(&payload);
-        self.events.push(Emitted { name, ref_name, payload });
+        let parsed = serde_json::from_str(payload).map_err(|e| EmitError::InvalidPayload(e.to_string()))?;
+        self.bytes += payload.len();
+        self.events.push(Emitted { name, ref_name, payload: parsed });
         Ok(())
     }
 
     pub fn into_events(self) -> Vec<Emitted> {
         self.events
     }
-}
-
-fn payload_len(value: &serde_json::Value) -> usize {
-    serde_json::to_vec(value).map_or(0, |v| v.len())
 }
 
 /// What is wrong with an event name, if anything: 1 to 64 of `a-z`, `0-9`,

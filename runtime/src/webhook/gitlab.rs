@@ -5,7 +5,6 @@
 //! `project` is what the hosting layer says (`GL_PROJECT_PATH` and its
 //! peers) or else the repository directory's name.
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use serde_json::{Value, json};
@@ -25,21 +24,21 @@ pub struct PayloadError {
     pub source: WalkError,
 }
 
-/// The built-in event for `update`, if it has one: `push` for a branch,
-/// `tag_push` for a tag (other refs have none), with its payload. Commits
-/// are those `new ^old` reaches for an update, and those new to the
-/// repository for a created ref, oldest first.
-pub fn push_event(
-    repo: &Repo,
-    push: &Push,
-    update: &RefUpdate,
-    deadline: Instant,
-) -> Result<Option<(&'static str, Value)>, PayloadError> {
-    let kind = match update.class() {
-        RefClass::Branch => "push",
-        RefClass::Tag => "tag_push",
-        RefClass::Other => return Ok(None),
-    };
+/// The built-in event of `update`, if it has one: `push` for a branch,
+/// `tag_push` for a tag; other refs have none.
+pub fn event_name(update: &RefUpdate) -> Option<&'static str> {
+    match update.class() {
+        RefClass::Branch => Some("push"),
+        RefClass::Tag => Some("tag_push"),
+        RefClass::Other => None,
+    }
+}
+
+/// The payload of `update`'s built-in event `kind` (see [`event_name`]),
+/// less the fields of [`common`]. Commits are those `new ^old` reaches for
+/// an update, and those new to the repository for a created ref, oldest
+/// first.
+pub fn push_event(repo: &Repo, update: &RefUpdate, kind: &str, deadline: Instant) -> Result<Value, PayloadError> {
     let error = |source| PayloadError { ref_name: update.name.clone(), source };
     let (commits, total) = match update.kind() {
         RefKind::Delete => (Vec::new(), 0),
@@ -48,7 +47,7 @@ pub fn push_event(
     };
     let commits: Vec<Value> = commits.iter().rev().map(|c| commit(repo, c, deadline)).collect();
     let after = (!update.new.is_null()).then(|| update.new.to_string());
-    let mut body = json!({
+    Ok(json!({
         "object_kind": kind,
         "event_name": kind,
         "before": update.old.to_string(),
@@ -57,9 +56,7 @@ pub fn push_event(
         "checkout_sha": after,
         "total_commits_count": total,
         "commits": commits,
-    });
-    extend(&mut body, common(repo, push));
-    Ok(Some((kind, body)))
+    }))
 }
 
 /// The fields every payload carries: who pushed, and the project.
@@ -99,15 +96,15 @@ fn newest(
     deadline: Instant,
 ) -> Result<(Vec<crate::git::Commit>, usize), WalkError> {
     let mut walk = repo.walk(update, filter)?;
-    let mut kept = VecDeque::new();
+    let mut kept = Vec::new();
     let mut total = 0;
     while let Some(commit) = walk.next(Some(deadline))? {
         total += 1;
         if kept.len() < MAX_COMMITS {
-            kept.push_back(commit);
+            kept.push(commit);
         }
     }
-    Ok((kept.into(), total))
+    Ok((kept, total))
 }
 
 /// One commit as GitLab shows it: the paths are those it changed against

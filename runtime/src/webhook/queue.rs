@@ -39,25 +39,30 @@ pub(crate) fn queue_events(
     }
     let wants = |name: &str, ref_name: Option<&str>| hooks.iter().any(|h| h.wants(name, ref_name));
     let mut events = Vec::new();
-    let built_in = push.updates.iter().any(|u| crate::policy::BUILT_IN_EVENTS.iter().any(|e| wants(e, Some(&u.name))));
     let repo = match report.repo.clone() {
         Some(repo) => Ok(repo),
         None => Repo::open(&push.git_dir, object_dirs, push.hook, &push.updates),
     };
+    // Who pushed, and the project: the same in every payload of the push.
+    let common = repo.as_ref().ok().map(|repo| gitlab::common(repo, push));
     match &repo {
-        Ok(repo) if built_in => {
+        Err(err) => report.notices.push(format!("no webhook events for this push: {err}")),
+        // A payload is built (its commits walked) only for a webhook that
+        // wants it.
+        Ok(repo) => {
             for update in &push.updates {
-                match gitlab::push_event(repo, push, update, deadline) {
-                    Ok(Some((name, body))) if wants(name, Some(&update.name)) => {
+                let Some(name) = gitlab::event_name(update).filter(|name| wants(name, Some(&update.name))) else {
+                    continue;
+                };
+                match gitlab::push_event(repo, update, name, deadline) {
+                    Ok(mut body) => {
+                        gitlab::extend(&mut body, common.clone().unwrap_or_default());
                         events.push(Event { name: name.to_owned(), ref_name: Some(update.name.clone()), body });
                     }
-                    Ok(_) => {}
                     Err(err) => report.notices.push(format!("no push event for {}: {err}", update.name)),
                 }
             }
         }
-        Ok(_) => {}
-        Err(err) => report.notices.push(format!("no webhook events for this push: {err}")),
     }
     for entry in &report.entries {
         let Status::Ran(run) = &entry.status else { continue };
@@ -88,9 +93,7 @@ pub(crate) fn queue_events(
                 "after": update.map(|u| u.new.to_string()),
                 "payload": emitted.payload,
             });
-            if let Ok(repo) = &repo {
-                gitlab::extend(&mut body, gitlab::common(repo, push));
-            }
+            gitlab::extend(&mut body, common.clone().unwrap_or_default());
             events.push(Event { name, ref_name: emitted.ref_name.clone(), body });
         }
     }
