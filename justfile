@@ -52,7 +52,7 @@ demo: policies-rust build
     bash scripts/demo.sh target/debug/hookrt target/policies
 
 # The whole suite: unit and end-to-end tests (real pushes), lints, docs.
-test: policies setup-bench setup-receiver
+test: policies setup-bench setup-receiver setup-transports
     cargo fmt --all --check
     cargo fmt --check --manifest-path tools/hookrt-c/Cargo.toml
     cargo test --quiet -p hookrt
@@ -67,6 +67,11 @@ test: policies setup-bench setup-receiver
     # `cargo test` built: `just build` would build its dependencies again,
     # with the features of a plain build.)
     {{smoke}}
+
+# The servers the transport tests start on loopback (docs/hosting.md): OpenSSH's sshd, lighttpd in front of git http-backend, gitolite.
+setup-transports:
+    @[[ -x /usr/sbin/sshd && -x /usr/sbin/lighttpd && -x /usr/bin/gitolite ]] || (apt-get update -qq && \
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server lighttpd gitolite3)
 
 # Size, first and later push, fuel per commit of one example policy per language (docs/languages.md).
 measure-policies: policies build

@@ -36,6 +36,7 @@
 //!         global: Some(PathBuf::from(DEFAULT_GLOBAL_DIR)),
 //!         global_required: false,
 //!         repository: git_dir.join("hookrt/policies"),
+//!         repository_required: true,
 //!     },
 //!     cache_dir: Some(PathBuf::from("/var/cache/hookrt")),
 //!     // Inside git's pre-receive, this picks up the quarantine directory.

@@ -18,8 +18,8 @@ pub struct Pusher {
     pub email: Option<String>,
     /// The hosting layer's id for the account (`GL_ID`, `GITEA_PUSHER_ID`).
     pub id: Option<String>,
-    /// Which layer said so: `gitlab`, `github`, `gitea`, `http`, `os`, or
-    /// `test` under `hookrt test`.
+    /// Which layer said so: `server`, `gitlab`, `github`, `gitea`,
+    /// `gitolite`, `http`, `os`, or `test` under `hookrt test`.
     #[serde(default = "test_source")]
     pub source: String,
 }
@@ -71,6 +71,9 @@ pub struct PushCertificate {
 /// Every variable an adapter may read. [`PushContext::variables`] lists
 /// those that were set; nothing else of the environment is looked at.
 const KNOWN: &[&str] = &[
+    // The server's own word, for a shared ssh account: each key's
+    // `environment="HOOKRT_PUSHER=…"` in authorized_keys (docs/hosting.md).
+    "HOOKRT_PUSHER",
     // GitLab (Gitaly passes these to server hooks).
     "GL_ID",
     "GL_USERNAME",
@@ -95,8 +98,13 @@ const KNOWN: &[&str] = &[
     "GITEA_REPO_ID",
     "GITEA_REPO_IS_WIKI",
     "GITEA_PR_ID",
+    "GITEA_PR_INDEX",
+    "GITEA_INTERNAL_PUSH",
     "GITEA_KEY_ID",
     "GITEA_DEPLOY_KEY_ID",
+    // Gitolite (its gitolite-shell sets them from the ssh key's name).
+    "GL_USER",
+    "GL_REPO",
     // A web server in front of git-http-backend (CGI), and OpenSSH.
     "REMOTE_USER",
     "REMOTE_ADDR",
@@ -128,12 +136,13 @@ impl Vars {
 
 impl Pusher {
     /// The pusher from the hook's environment (`env` is a lookup such as
-    /// `std::env::var`), asking the hosting layers first: GitLab
-    /// (`GL_USERNAME`, `GL_ID`), GitHub Enterprise (`GITHUB_USER_LOGIN`),
-    /// Gitea and Forgejo (`GITEA_PUSHER_NAME`, `_EMAIL`, `_ID`), then a web
-    /// server's authenticated user (`REMOTE_USER`, smart HTTP), and last the
-    /// account git runs as (`USER`, `LOGNAME`: the ssh login on a plain ssh
-    /// server). Empty values count as absent.
+    /// `std::env::var`): first what the server's setup says
+    /// (`HOOKRT_PUSHER`), then the hosting layers: GitLab (`GL_USERNAME`,
+    /// `GL_ID`), GitHub Enterprise (`GITHUB_USER_LOGIN`), Gitea and Forgejo
+    /// (`GITEA_PUSHER_NAME`, `_EMAIL`, `_ID`), gitolite (`GL_USER`), then a
+    /// web server's authenticated user (`REMOTE_USER`, smart HTTP), and last
+    /// the account git runs as (`USER`, `LOGNAME`: the ssh login on a plain
+    /// ssh server). Empty values count as absent.
     pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Option<Pusher> {
         Self::from_vars(&Vars::read(env))
     }
@@ -145,6 +154,9 @@ impl Pusher {
             id,
             source: source.to_owned(),
         };
+        if let Some(name) = vars.get("HOOKRT_PUSHER") {
+            return Some(pusher(name, None, None, "server"));
+        }
         if let Some(name) = vars.get("GL_USERNAME") {
             return Some(pusher(name, None, vars.get("GL_ID"), "gitlab"));
         }
@@ -153,6 +165,9 @@ impl Pusher {
         }
         if let Some(name) = vars.get("GITEA_PUSHER_NAME") {
             return Some(pusher(name, vars.get("GITEA_PUSHER_EMAIL"), vars.get("GITEA_PUSHER_ID"), "gitea"));
+        }
+        if let Some(name) = vars.get("GL_USER") {
+            return Some(pusher(name, None, None, "gitolite"));
         }
         if let Some(name) = vars.get("REMOTE_USER") {
             return Some(pusher(name, None, None, "http"));
@@ -167,13 +182,17 @@ impl PushContext {
     pub fn from_env(env: impl Fn(&str) -> Option<String>) -> PushContext {
         let vars = Vars::read(env);
         let ssh = vars.get("SSH_CONNECTION");
-        let project = vars.get("GL_PROJECT_PATH").or_else(|| vars.get("GITHUB_REPO_NAME")).or_else(|| {
-            let name = vars.get("GITEA_REPO_NAME")?;
-            Some(match vars.get("GITEA_REPO_USER_NAME") {
-                Some(owner) => format!("{owner}/{name}"),
-                None => name,
+        let project = vars
+            .get("GL_PROJECT_PATH")
+            .or_else(|| vars.get("GITHUB_REPO_NAME"))
+            .or_else(|| {
+                let name = vars.get("GITEA_REPO_NAME")?;
+                Some(match vars.get("GITEA_REPO_USER_NAME") {
+                    Some(owner) => format!("{owner}/{name}"),
+                    None => name,
+                })
             })
-        });
+            .or_else(|| vars.get("GL_REPO"));
         let protocol = vars
             .get("GL_PROTOCOL")
             .or_else(|| vars.get("GITHUB_VIA"))
@@ -278,6 +297,18 @@ mod tests {
         assert_eq!(pusher(&http).map(|p| (p.name, p.source)), Some(("cy".into(), "http".into())));
         let c = PushContext::from_env(env(&http));
         assert_eq!((c.protocol.as_deref(), c.remote_address.as_deref()), (Some("http"), Some("203.0.113.9")));
+    }
+
+    #[test]
+    fn gitolite_and_a_shared_ssh_account() {
+        let gitolite =
+            [("USER", "git"), ("GL_USER", "alice"), ("GL_REPO", "team/app"), ("SSH_CONNECTION", "::1 5 ::1 22")];
+        assert_eq!(pusher(&gitolite).map(|p| (p.name, p.source)), Some(("alice".into(), "gitolite".into())));
+        let c = PushContext::from_env(env(&gitolite));
+        assert_eq!((c.project.as_deref(), c.protocol.as_deref()), (Some("team/app"), Some("ssh")));
+
+        let shared = [("USER", "git"), ("HOOKRT_PUSHER", "bob"), ("REMOTE_USER", "x"), ("GL_USER", "y")];
+        assert_eq!(pusher(&shared).map(|p| (p.name, p.source)), Some(("bob".into(), "server".into())));
     }
 
     #[test]

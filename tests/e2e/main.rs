@@ -2,6 +2,7 @@
 //! installed, running policies built from this repository's sources.
 
 mod receiver;
+mod servers;
 mod support;
 
 mod bad_input;
@@ -11,6 +12,7 @@ mod config;
 mod contract;
 mod files;
 mod hostile;
+mod hosting;
 mod languages;
 mod limits;
 mod load;
@@ -19,6 +21,7 @@ mod push_rules_bitbucket_github;
 mod push_rules_gitlab;
 mod setup;
 mod testing;
+mod transports;
 mod verdicts;
 mod walks;
 mod webhooks;

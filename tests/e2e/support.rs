@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
-const HOOKRT: &str = env!("CARGO_BIN_EXE_hookrt");
+pub const HOOKRT: &str = env!("CARGO_BIN_EXE_hookrt");
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("runtime/ has a parent").to_owned()
@@ -98,8 +98,15 @@ fn empty_global_dir() -> PathBuf {
 
 /// Runs a fixture script from tests/fixtures.
 pub fn run_fixture(script: &str, args: &[&str]) {
+    run_fixture_with_env(script, args, &[]);
+}
+
+/// Like [`run_fixture`], with extra environment.
+pub fn run_fixture_with_env(script: &str, args: &[&str], env: &[(&str, &str)]) {
     let path = repo_root().join("tests").join("fixtures").join(script);
-    let out = Command::new("bash").arg(path).args(args).stdin(Stdio::null()).output().expect("run fixture");
+    let mut cmd = Command::new("bash");
+    cmd.arg(path).args(args).envs(env.iter().copied()).stdin(Stdio::null());
+    let out = cmd.output().expect("run fixture");
     assert!(out.status.success(), "fixture {script} failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -177,6 +184,19 @@ impl Server {
     /// Like [`Server::new`], with both repositories in `format` (`sha1` or
     /// `sha256`).
     pub fn with_object_format(format: &str) -> Self {
+        let server = Self::bare(format);
+        let out = server.hookrt(&["install", server.bare.to_str().expect("utf-8 path")]);
+        assert!(out.status.success(), "hookrt install failed: {}", String::from_utf8_lossy(&out.stderr));
+        server
+    }
+
+    /// Like [`Server::new`] without `hookrt install`: git's own `hooks/`
+    /// is active, for tests that install hookrt the way a host does.
+    pub fn without_hookrt() -> Self {
+        Self::bare("sha1")
+    }
+
+    fn bare(format: &str) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let home = root.path().join("home");
         std::fs::create_dir_all(&home).expect("home");
@@ -209,8 +229,6 @@ impl Server {
         server.git(&["remote", "add", "origin", &format!("file://{}", server.bare.display())]);
         server.commit("initial commit");
         server.push(&["origin", "main"]).assert_ok();
-        let out = server.hookrt(&["install", server.bare.to_str().expect("utf-8 path")]);
-        assert!(out.status.success(), "hookrt install failed: {}", String::from_utf8_lossy(&out.stderr));
         server
     }
 
@@ -232,6 +250,13 @@ impl Server {
 
     pub fn root(&self) -> &Path {
         self.root.path()
+    }
+
+    /// The environment every git and hookrt run of this server gets
+    /// (isolated HOME and git config, the suite's cache, this server's
+    /// server-wide directory), for servers that start hooks themselves.
+    pub fn env(&self) -> &[(String, String)] {
+        &self.env
     }
 
     pub fn policy_dir(&self) -> PathBuf {

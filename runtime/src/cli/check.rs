@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use hookrt::policy::{PolicySet, Scope};
-use hookrt::{HookKind, Sandbox, install};
+use hookrt::{HookKind, Sandbox};
 
 /// Load the configuration (the server's and the repository's), compile
 /// every policy and ask each policy's validator about its settings,
@@ -26,8 +26,9 @@ pub struct CheckArgs {
 impl CheckArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let git_dir = self.git_dir.unwrap_or_else(|| PathBuf::from("."));
-        let dir = self.policy_dir.unwrap_or_else(|| install::default_policy_dir(&git_dir));
-        let set = match PolicySet::load(&super::run::scopes(self.global_dir, dir.clone())) {
+        let scopes = super::run::scopes(self.global_dir, self.policy_dir, &git_dir);
+        let dir = scopes.repository.clone();
+        let set = match PolicySet::load(&scopes) {
             Ok(set) => set,
             Err(err) => {
                 outln!("error  {err}");

@@ -59,7 +59,7 @@ impl RepoDirs {
 
     /// The scopes of the repository at `git_dir`.
     pub fn scopes(&self, git_dir: &Path) -> Scopes {
-        scopes(self.global_dir.clone(), self.policy_dir.clone().unwrap_or_else(|| install::default_policy_dir(git_dir)))
+        scopes(self.global_dir.clone(), self.policy_dir.clone(), git_dir)
     }
 }
 
@@ -76,11 +76,16 @@ impl RunArgs {
         };
         let checked = read.and_then(|()| self.check(&stdin));
         match self.hook {
-            HookKind::PreReceive | HookKind::Update => {
-                if !checked.context("the push is rejected because hookrt cannot check it")? {
+            HookKind::PreReceive | HookKind::Update => match checked {
+                Ok(true) => {}
+                Ok(false) => return Ok(ExitCode::FAILURE),
+                Err(err) => {
+                    tell_pusher(&format!(
+                        "hookrt: error: the push is rejected because hookrt cannot check it: {err:#}\n"
+                    ));
                     return Ok(ExitCode::FAILURE);
                 }
-            }
+            },
             // The refs have moved; git ignores this hook's status. What
             // hookrt could not do is a warning, and the hooks chained after
             // it (deploys, notifications) still run.
@@ -136,25 +141,36 @@ impl RunArgs {
             },
         };
         let report = hookrt::run_hook(&request)?;
-        let text = report.render();
-        if !text.is_empty() {
-            let mut stderr = std::io::stderr().lock();
-            let _ = stderr.write_all(text.as_bytes());
-        }
+        tell_pusher(&report.render());
         Ok(report.accepted())
     }
 }
 
-/// The scopes for a repository policy directory: the server-wide directory
-/// named by the flag or `HOOKRT_GLOBAL_DIR` must exist; `/etc/hookrt` is
-/// used only if it does.
-pub(crate) fn scopes(global_dir: Option<PathBuf>, repository: PathBuf) -> Scopes {
+/// Writes `text` to standard error, which git passes to the pusher. GitLab's
+/// web interface (a merge, an edit in the browser: `GL_PROTOCOL=web`) shows
+/// only the lines that start with `GL-HOOK-ERR:` and hides the rest, so there
+/// every line gets that prefix; a `git push` shows the lines as they are.
+fn tell_pusher(text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    let web = std::env::var("GL_PROTOCOL").is_ok_and(|p| p == "web");
+    let text = if web { text.lines().map(|l| format!("GL-HOOK-ERR: {l}\n")).collect() } else { text.to_owned() };
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// The scopes of the repository at `git_dir`. A directory named by a flag
+/// (or `HOOKRT_GLOBAL_DIR`) must exist; the defaults, `/etc/hookrt` and
+/// `<GIT_DIR>/hookrt/policies`, are used if they do, but one of the two
+/// must.
+pub(crate) fn scopes(global_dir: Option<PathBuf>, policy_dir: Option<PathBuf>, git_dir: &Path) -> Scopes {
     let named =
         global_dir.or_else(|| std::env::var_os("HOOKRT_GLOBAL_DIR").filter(|v| !v.is_empty()).map(PathBuf::from));
     Scopes {
         global_required: named.is_some(),
         global: Some(named.unwrap_or_else(|| PathBuf::from(DEFAULT_GLOBAL_DIR))),
-        repository,
+        repository_required: policy_dir.is_some(),
+        repository: policy_dir.unwrap_or_else(|| install::default_policy_dir(git_dir)),
     }
 }
 

@@ -162,6 +162,10 @@ pub enum ConfigError {
         "the server-wide directory {dir} does not exist; create it or point --global-dir / HOOKRT_GLOBAL_DIR elsewhere"
     )]
     MissingGlobalDir { dir: PathBuf },
+    #[error(
+        "no policies to run: neither the server-wide directory nor the repository's {repository} exists; create one of them (an empty one accepts every push)"
+    )]
+    NoPolicyDir { repository: PathBuf },
     #[error("cannot list {dir}: {source}")]
     List {
         dir: PathBuf,

@@ -46,8 +46,13 @@ pub struct Scopes {
     /// Whether a missing server-wide directory is an error (it was named on
     /// purpose) or means there are no server-wide policies (the default).
     pub global_required: bool,
-    /// The repository's policy directory; it must exist.
+    /// The repository's policy directory.
     pub repository: PathBuf,
+    /// Whether a missing repository directory is an error (it was named on
+    /// purpose, as `hookrt install`'s scripts do) or means the repository
+    /// has no policies of its own (a drop-in hook, docs/hosting.md). Even
+    /// then one of the two directories must exist.
+    pub repository_required: bool,
 }
 
 /// Which file a policy comes from.
@@ -116,6 +121,11 @@ struct Layer {
 }
 
 impl Layer {
+    /// The layer of a directory that does not exist: no policies, no file.
+    fn empty(dir: &Path) -> Self {
+        Layer { dir: dir.to_owned(), file: None, modules: Vec::new() }
+    }
+
     fn load(dir: &Path) -> Result<Self, ConfigError> {
         // Listing first: a directory that cannot be read is reported as
         // such, not as its hookrt.toml.
@@ -243,12 +253,18 @@ impl PolicySet {
             Some((dir, DirState::Broken(problem))) => return Err(broken_dir(dir, "server-wide", &problem)),
             _ => None,
         };
-        match dir_state(&scopes.repository) {
-            DirState::Dir => {}
-            DirState::Missing => return Err(ConfigError::MissingDir { dir: scopes.repository.clone() }),
+        let repo = match dir_state(&scopes.repository) {
+            DirState::Dir => Layer::load(&scopes.repository)?,
+            DirState::Missing if scopes.repository_required => {
+                return Err(ConfigError::MissingDir { dir: scopes.repository.clone() });
+            }
+            DirState::Missing if global.is_some() => Layer::empty(&scopes.repository),
+            // A hook with no directory at all to read is a server whose
+            // policies were never put in place: accepting every push would
+            // fail open.
+            DirState::Missing => return Err(ConfigError::NoPolicyDir { repository: scopes.repository.clone() }),
             DirState::Broken(problem) => return Err(broken_dir(&scopes.repository, "repository's", &problem)),
-        }
-        let repo = Layer::load(&scopes.repository)?;
+        };
         if let Some(entry) = repo.file.iter().flat_map(|f| f.policies.values()).find(|e| e.config.mandatory.is_some()) {
             return Err(ConfigError::Invalid {
                 origin: entry.origin.clone(),

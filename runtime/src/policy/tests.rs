@@ -17,7 +17,7 @@ fn scopes() -> (tempfile::TempDir, Scopes) {
     let (global, repository) = (root.path().join("global"), root.path().join("repo"));
     std::fs::create_dir_all(&global).expect("global");
     std::fs::create_dir_all(&repository).expect("repo");
-    (root, Scopes { global: Some(global), global_required: true, repository })
+    (root, Scopes { global: Some(global), global_required: true, repository, repository_required: true })
 }
 
 fn global(scopes: &Scopes) -> &Path {
@@ -109,6 +109,27 @@ fn errors_name_file_line_and_what_to_write() {
     write(&scopes.repository, CONFIG_FILE, "");
     let err = PolicySet::load(&scopes).expect_err("named global dir missing").to_string();
     assert!(err.contains("does not exist; create it or point --global-dir"), "{err}");
+}
+
+/// A drop-in hook (docs/hosting.md) names no directory: a repository
+/// without one of its own runs the server's policies, but a server with
+/// neither runs nothing and must say so rather than accept every push.
+#[test]
+fn an_unnamed_repository_directory_may_be_missing_but_not_both() {
+    let (_root, mut scopes) = scopes();
+    write(global(&scopes), "server-rule.wasm", "");
+    std::fs::remove_dir(&scopes.repository).expect("remove");
+    let err = PolicySet::load(&scopes).expect_err("named repository dir missing").to_string();
+    assert!(err.contains("does not exist; create it (an empty one accepts every push)"), "{err}");
+
+    scopes.repository_required = false;
+    let set = PolicySet::load(&scopes).expect("the server's policies alone");
+    assert_eq!(set.policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["server-rule"]);
+
+    scopes.global_required = false;
+    std::fs::remove_dir_all(global(&scopes)).expect("remove");
+    let err = PolicySet::load(&scopes).expect_err("no directory at all").to_string();
+    assert!(err.contains("no policies to run: neither the server-wide directory nor the repository's"), "{err}");
 }
 
 #[test]

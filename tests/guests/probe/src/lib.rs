@@ -2,7 +2,8 @@
 //! fact, so a test can check each against what git says. Push options pick
 //! the questions:
 //!
-//! - always: `context …`, `pusher …`, `cert …`, `var NAME=value`, and per
+//! - always: `context …`, `pusher …`, `cert …`, `var NAME=value`,
+//!   `push-options <option>…` (when there are any), and per
 //!   ref update `update <ref> forced=<bool> target=<id or ->`, and per new
 //!   commit `commit <subject> merge=<bool> signed=<bool>` plus
 //!   `trailer <subject>: <key>=<value>`;
@@ -58,6 +59,9 @@ fn check(push: &Push) -> Verdict {
     }
     for (name, value) in &c.variables {
         write_line(&format!("var {name}={value}"));
+    }
+    if !push.push_options.is_empty() {
+        write_line(&format!("push-options {}", push.push_options.join(" ")));
     }
     if let Some((a, b)) = option("ancestor=").and_then(|v| v.split_once(':')) {
         write_line(&format!("is-ancestor {a} {b} {:?}", is_ancestor(a, b)));
