@@ -105,7 +105,8 @@ pub fn install(options: &InstallOptions) -> Result<Installed, InstallError> {
     create_dir(&hooks_dir)?;
     create_dir(&policy_dir)?;
     for hook in HookKind::ALL {
-        let script = hook_script(&options.binary, hook, &policy_dir, &chained);
+        let script =
+            hook_script(&options.binary, hook, options.policy_dir.as_ref().map(|_| policy_dir.as_path()), &chained);
         write_executable(&hooks_dir.join(hook.as_str()), &script)?;
     }
 
@@ -158,17 +159,13 @@ fn absolute_git_dir(git_dir: &Path) -> Result<PathBuf, InstallError> {
     repo.git_dir().canonicalize().map_err(|e| not_a_repo(e.to_string()))
 }
 
-/// The script git runs for `hook`. Paths are quoted for `sh`. The policy
-/// directory is named even when it is the default, so that a missing one
-/// is an error (it was installed; see `Scopes::repository_required`).
-fn hook_script(binary: &Path, hook: HookKind, policy_dir: &Path, chained: &Path) -> String {
-    let command = format!(
-        "exec {} run {} --policy-dir {} --chain {} \"$@\"",
-        shell_quote(binary),
-        hook.as_str(),
-        shell_quote(policy_dir),
-        shell_quote(chained)
-    );
+/// The script git runs for `hook`. Paths are quoted for `sh`.
+fn hook_script(binary: &Path, hook: HookKind, policy_dir: Option<&Path>, chained: &Path) -> String {
+    let mut command = format!("exec {} run {}", shell_quote(binary), hook.as_str());
+    if let Some(dir) = policy_dir {
+        command.push_str(&format!(" --policy-dir {}", shell_quote(dir)));
+    }
+    command.push_str(&format!(" --chain {} \"$@\"", shell_quote(chained)));
     format!(
         "#!/bin/sh\n# Installed by `hookrt install`; `hookrt install --uninstall` restores the previous hooks.\n{command}\n"
     )

@@ -3,7 +3,7 @@
 //! http-backend behind lighttpd, and gitolite behind sshd. Each follows its
 //! recipe in docs/hosting.md, with the files that page shows.
 
-use crate::servers::{Lighttpd, Sshd, drop_in, hosting_doc, install_script, keygen, login_name};
+use crate::servers::{Lighttpd, Sshd, drop_in, hosting_doc, keygen, login_name};
 use crate::support::{Server, example_policy, run_fixture_with_env, short};
 
 /// docs/hosting/authorized_keys with `keys` in place of its example keys,

@@ -160,16 +160,17 @@ fn tell_pusher(text: &str) {
 }
 
 /// The scopes of the repository at `git_dir`. A directory named by a flag
-/// (or `HOOKRT_GLOBAL_DIR`) must exist; the defaults, `/etc/hookrt` and
-/// `<GIT_DIR>/hookrt/policies`, are used if they do, but one of the two
-/// must.
+/// (or `HOOKRT_GLOBAL_DIR`) must exist, and so must the repository's once
+/// `hookrt install` put it there (with its scripts). Otherwise the
+/// defaults, `/etc/hookrt` and `<GIT_DIR>/hookrt/policies`, are used if
+/// they exist, but one of the two must (see `Scopes`).
 pub(crate) fn scopes(global_dir: Option<PathBuf>, policy_dir: Option<PathBuf>, git_dir: &Path) -> Scopes {
     let named =
         global_dir.or_else(|| std::env::var_os("HOOKRT_GLOBAL_DIR").filter(|v| !v.is_empty()).map(PathBuf::from));
     Scopes {
         global_required: named.is_some(),
         global: Some(named.unwrap_or_else(|| PathBuf::from(DEFAULT_GLOBAL_DIR))),
-        repository_required: policy_dir.is_some(),
+        repository_required: policy_dir.is_some() || install::hooks_dir(git_dir).is_dir(),
         repository: policy_dir.unwrap_or_else(|| install::default_policy_dir(git_dir)),
     }
 }

@@ -49,9 +49,9 @@ pub struct Scopes {
     /// The repository's policy directory.
     pub repository: PathBuf,
     /// Whether a missing repository directory is an error (it was named on
-    /// purpose, as `hookrt install`'s scripts do) or means the repository
-    /// has no policies of its own (a drop-in hook, docs/hosting.md). Even
-    /// then one of the two directories must exist.
+    /// purpose, or `hookrt install` created it) or means the repository has
+    /// no policies of its own (a drop-in hook, docs/hosting.md). Even then
+    /// one of the two directories must exist.
     pub repository_required: bool,
 }
 
