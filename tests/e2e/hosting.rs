@@ -35,6 +35,16 @@ fn gitlab_web_message(pushed: &Pushed) -> Vec<String> {
     pushed.remote_lines().into_iter().filter_map(safe).filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
+/// A repository whose hooks Gitaly runs (the stand-in, through
+/// `core.hooksPath` as Gitaly sets it).
+fn gitlab_server() -> Server {
+    let server = Server::without_hookrt();
+    let gitaly = server.root().join("gitaly-hooks");
+    host_hooks("gitaly-hooks", &gitaly);
+    server.server_git(&["config", "core.hooksPath", gitaly.to_str().expect("utf-8")]);
+    server
+}
+
 fn gitlab_env(protocol: &'static str) -> [(&'static str, &'static str); 5] {
     [
         ("GL_ID", "user-7"),
@@ -47,10 +57,7 @@ fn gitlab_env(protocol: &'static str) -> [(&'static str, &'static str); 5] {
 
 #[test]
 fn gitlab_runs_hookrt_from_a_repositorys_custom_hooks_and_its_web_ui_shows_the_veto() {
-    let server = Server::without_hookrt();
-    let gitaly = server.root().join("gitaly-hooks");
-    host_hooks("gitaly-hooks", &gitaly);
-    server.server_git(&["config", "core.hooksPath", gitaly.to_str().expect("utf-8")]);
+    let server = gitlab_server();
     drop_in("pre-receive", &server.bare.join("custom_hooks/pre-receive.d/hookrt"));
     probe_and_no_wip(&server.bare.join("hookrt/policies"));
     let before = server.server_ref("refs/heads/main");
@@ -79,10 +86,7 @@ fn gitlab_runs_hookrt_from_a_repositorys_custom_hooks_and_its_web_ui_shows_the_v
 
 #[test]
 fn gitlabs_global_custom_hooks_dir_runs_hookrt_for_every_repository() {
-    let server = Server::without_hookrt();
-    let gitaly = server.root().join("gitaly-hooks");
-    host_hooks("gitaly-hooks", &gitaly);
-    server.server_git(&["config", "core.hooksPath", gitaly.to_str().expect("utf-8")]);
+    let server = gitlab_server();
     let global_hooks = server.root().join("custom_hooks");
     for hook in ["pre-receive", "post-receive"] {
         drop_in(hook, &global_hooks.join(format!("{hook}.d/hookrt")));

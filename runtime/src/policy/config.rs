@@ -163,9 +163,9 @@ pub enum ConfigError {
     )]
     MissingGlobalDir { dir: PathBuf },
     #[error(
-        "no policies to run: neither the server-wide directory nor the repository's {repository} exists; create one of them (an empty one accepts every push)"
+        "no policies to run: neither the server-wide directory {global} nor the repository's {repository} exists; create one of them (an empty one accepts every push)"
     )]
-    NoPolicyDir { repository: PathBuf },
+    NoPolicyDir { global: String, repository: PathBuf },
     #[error("cannot list {dir}: {source}")]
     List {
         dir: PathBuf,

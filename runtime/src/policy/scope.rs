@@ -262,7 +262,10 @@ impl PolicySet {
             // A hook with no directory at all to read is a server whose
             // policies were never put in place: accepting every push would
             // fail open.
-            DirState::Missing => return Err(ConfigError::NoPolicyDir { repository: scopes.repository.clone() }),
+            DirState::Missing => {
+                let global = scopes.global.as_ref().map_or_else(|| "(none given)".into(), |d| d.display().to_string());
+                return Err(ConfigError::NoPolicyDir { global, repository: scopes.repository.clone() });
+            }
             DirState::Broken(problem) => return Err(broken_dir(&scopes.repository, "repository's", &problem)),
         };
         if let Some(entry) = repo.file.iter().flat_map(|f| f.policies.values()).find(|e| e.config.mandatory.is_some()) {

@@ -129,7 +129,8 @@ fn an_unnamed_repository_directory_may_be_missing_but_not_both() {
     scopes.global_required = false;
     std::fs::remove_dir_all(global(&scopes)).expect("remove");
     let err = PolicySet::load(&scopes).expect_err("no directory at all").to_string();
-    assert!(err.contains("no policies to run: neither the server-wide directory nor the repository's"), "{err}");
+    let expected = format!("no policies to run: neither the server-wide directory {}", global(&scopes).display());
+    assert!(err.contains(&expected) && err.contains("nor the repository's"), "{err}");
 }
 
 #[test]
