@@ -15,7 +15,7 @@ type WalkResult<T> = wasmtime::Result<Result<T, WalkError>>;
 
 impl commits::Host for HostState {
     fn open(&mut self, ref_name: String, filter: Filter) -> WalkResult<Resource<Walk>> {
-        let Some(update) = self.updates.iter().find(|u| u.name == ref_name) else {
+        let Some(update) = super::update_named(&self.updates, &ref_name) else {
             return Ok(Err(WalkError::UnknownRef(ref_name)));
         };
         match self.repo()?.walk(update, filter.into()) {

@@ -35,6 +35,7 @@ pub struct HostState {
     pub(crate) repo: Option<Repo>,
     /// The policy's settings (`settings.get`).
     pub(crate) settings: Arc<Settings>,
+    /// The policy's ref updates, sorted by name (see [`update_named`]).
     pub(crate) updates: Vec<RefUpdate>,
     /// Host calls give up past this instant, like guest code does through
     /// the epoch deadline.
@@ -74,6 +75,15 @@ impl WasiView for HostState {
 }
 
 impl bindings::types::Host for HostState {}
+
+/// The ref update named `name` in `HostState::updates`. A policy asks by
+/// name once per walk or force-push question, so on a push of 10,000 refs a
+/// linear search per call would make the push quadratic; the updates are
+/// sorted instead. (A function of the field, not of `HostState`, so that
+/// the rest of the state stays free to borrow.)
+pub(crate) fn update_named<'a>(updates: &'a [RefUpdate], name: &str) -> Option<&'a RefUpdate> {
+    updates.binary_search_by(|u| u.name.as_str().cmp(name)).ok().and_then(|i| updates.get(i))
+}
 
 impl HostState {
     /// The repository; a trap while a validator runs, since settings

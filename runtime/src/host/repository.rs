@@ -19,7 +19,7 @@ impl repository::Host for HostState {
     }
 
     fn is_force_push(&mut self, ref_name: String) -> LookupResult<bool> {
-        let Some(update) = self.updates.iter().find(|u| u.name == ref_name) else {
+        let Some(update) = super::update_named(&self.updates, &ref_name) else {
             return Ok(Err(LookupError::NotFound(format!("{ref_name} is not one of this push's ref updates"))));
         };
         self.work.ancestry += 1;

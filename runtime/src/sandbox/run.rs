@@ -138,9 +138,11 @@ impl Sandbox {
         &self,
         limits: Limits,
         repo: Option<Repo>,
-        updates: Vec<crate::push::RefUpdate>,
+        mut updates: Vec<crate::push::RefUpdate>,
         settings: &Arc<Settings>,
     ) -> Store<HostState> {
+        // For `host::update_named`'s binary search.
+        updates.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         let stderr = MemoryOutputPipe::new(STDERR_BUDGET);
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_RESOURCES);
