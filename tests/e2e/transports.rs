@@ -4,7 +4,7 @@
 //! recipe in docs/hosting.md, with the files that page shows.
 
 use crate::servers::{Lighttpd, Sshd, drop_in, hosting_doc, keygen, login_name};
-use crate::support::{Server, example_policy, run_fixture_with_env, short};
+use crate::support::{Server, example_policy, run_fixture_with_env, short, test_guest};
 
 /// docs/hosting/authorized_keys with `keys` in place of its example keys,
 /// in order, plus one line with no name for `plain`: the account's own
@@ -97,7 +97,9 @@ fn over_smart_http_the_logged_in_user_is_the_pusher_and_push_options_arrive() {
 
 #[test]
 fn under_gitolite_its_user_is_the_pusher_and_its_own_update_hook_still_decides() {
-    let server = Server::with_probe();
+    // The clone to push from; the repository is gitolite's.
+    let server = Server::new();
+    server.add_global_policy("probe", &test_guest("probe"));
     let dir = server.root().join("gitolite");
     let home = dir.join("home");
     std::fs::create_dir_all(&home).expect("create gitolite's home");
@@ -108,17 +110,13 @@ fn under_gitolite_its_user_is_the_pusher_and_its_own_update_hook_still_decides()
     for hook in ["pre-receive", "post-receive"] {
         drop_in(hook, &hooks.join(hook));
     }
-    // hookrt's policies for every repository: the server-wide directory.
-    let global = server.global_dir();
-    std::fs::copy(server.policy_dir().join("probe.wasm"), global.join("probe.wasm")).expect("copy the probe");
     let home_str = home.to_str().expect("utf-8");
     let env = [("HOME", home_str), ("GIT_CONFIG_NOSYSTEM", "1")];
     run_fixture_with_env("gitolite.sh", &[dir.to_str().expect("utf-8"), hooks.to_str().expect("utf-8")], &env);
 
     // gitolite's own sshd setup: its authorized_keys, its account's HOME.
-    let mut session = server.env().to_vec();
-    session.retain(|(k, _)| k != "HOME");
-    session.push(("HOME".into(), home_str.into()));
+    let session: Vec<_> =
+        server.env().iter().filter(|(k, _)| k != "HOME").cloned().chain([("HOME".into(), home_str.into())]).collect();
     let sshd = Sshd::start(&dir.join("sshd"), &home.join(".ssh/authorized_keys"), &session, "");
     server.git(&["remote", "add", "gitolite", &sshd.url("/app")]);
     let as_user = |user: &str| sshd.ssh_command(&dir.join(user));
