@@ -115,15 +115,15 @@ fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<
     // The repository, the engine and the modules are set up only when some
     // policy runs, not for hooks whose policies are all skipped.
     let runnable: Vec<&PolicySpec> = plan.iter().filter(|(_, plan)| plan.is_ok()).map(|(spec, _)| *spec).collect();
+    let deadline = started + set.budget;
     let (prepared, mut modules) = match runnable.is_empty() {
         true => (None, Vec::new().into_iter()),
         false => {
-            let (repo, sandbox, modules) = prepare(request, &runnable)?;
+            let (repo, sandbox, modules) = prepare(request, &runnable, deadline)?;
             report.notices.extend(sandbox.cache_warning());
             (Some((repo, sandbox)), modules.into_iter())
         }
     };
-    let deadline = started + set.budget;
     for (spec, plan) in plan {
         let status = match plan {
             Err(skip) => Status::Skipped(skip),
@@ -148,7 +148,11 @@ type Modules = Vec<Result<PolicyModule, LoadError>>;
 /// The engine, the repository and the modules of `specs` (in order), made
 /// at once: on a small push, loading modules is most of a hook's time, and
 /// it neither waits for the repository nor for other modules.
-fn prepare(request: &HookRequest, specs: &[&PolicySpec]) -> Result<(Repo, Sandbox, Modules), HookError> {
+fn prepare(
+    request: &HookRequest,
+    specs: &[&PolicySpec],
+    deadline: Instant,
+) -> Result<(Repo, Sandbox, Modules), HookError> {
     let push = &request.push;
     let sandbox = timing::timed("engine", "", || Sandbox::new(request.cache_dir.as_deref()))?;
     let modules: Vec<_> = specs.iter().map(|spec| (spec.name.as_str(), spec.path.as_path())).collect();
@@ -158,7 +162,7 @@ fn prepare(request: &HookRequest, specs: &[&PolicySpec]) -> Result<(Repo, Sandbo
                 Repo::open(&push.git_dir, &request.object_dirs, push.hook, &push.updates)
             })
         });
-        let modules = sandbox.load_all(&modules);
+        let modules = sandbox.load_all(&modules, Some(deadline));
         (repo.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), modules)
     });
     Ok((repo?, sandbox, modules))
@@ -176,6 +180,15 @@ fn run_within_budget(
     deadline: Instant,
     set: &PolicySet,
 ) -> PolicyRun {
+    // A module that could not be loaded fails for that reason, whatever
+    // is left of the budget (a compile that ran out of it took it all).
+    let module = match module {
+        Ok(module) => module,
+        Err(LoadError::NotCompiled { .. }) => {
+            return PolicyRun::failed(&spec.name, Failure::NotCompiled { budget: set.budget });
+        }
+        Err(err) => return PolicyRun::failed(&spec.name, Failure::Load(err.to_string())),
+    };
     let budget = Failure::Budget { budget: set.budget };
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
@@ -184,10 +197,7 @@ fn run_within_budget(
     let mut limits = spec.limits;
     let cut = left < limits.timeout;
     limits.timeout = limits.timeout.min(left);
-    let mut run = match module {
-        Ok(module) => sandbox.run(&module, push, repo.clone(), limits, &spec.settings),
-        Err(err) => PolicyRun::failed(&spec.name, Failure::Load(err.to_string())),
-    };
+    let mut run = sandbox.run(&module, push, repo.clone(), limits, &spec.settings);
     if cut && matches!(run.outcome, Err(Failure::Deadline { .. })) {
         run.outcome = Err(budget);
     }

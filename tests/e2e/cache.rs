@@ -114,3 +114,80 @@ fn a_cache_owned_by_someone_else_is_not_used() {
         pushed.stderr
     );
 }
+
+/// Timing events of `pushed` (`HOOKRT_LOG=hookrt::timing=debug`) that name
+/// `phase` for `policy`.
+fn phase(pushed: &Pushed, phase: &str, policy: &str) -> bool {
+    pushed.stderr.contains(&format!("phase=\"{phase}\" policy=\"{policy}\""))
+}
+
+#[test]
+fn policies_compiled_by_install_or_check_are_never_compiled_by_a_push() {
+    let (server, cache) = server_with_cache(0o700);
+    let env = [("HOOKRT_CACHE_DIR", cache.to_str().expect("utf-8")), ("HOOKRT_LOG", "hookrt::timing=debug")];
+    // A Python policy takes seconds to compile: more than this budget.
+    server.write_config("[push]\nbudget_ms = 1000\n");
+    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("conventional-commits", &example_policy("conventional-commits"));
+    server.commit("feat: the first push after the policies went in");
+    let before = server.server_refs();
+
+    // A push that meets them uncompiled compiles no-wip, and gives up on
+    // the Python one when the budget runs out: it fails closed.
+    let pushed = server.push_with_env(&["origin", "main"], &env).assert_rejected();
+    assert!(phase(&pushed, "compile", "no-wip"), "{}", pushed.stderr);
+    let line = "hookrt: policy conventional-commits: was not compiled yet, and compiling it took longer than the \
+                push's time budget (1000 ms)";
+    pushed.assert_line(line);
+    pushed.assert_line(
+        "  Compile it ahead of pushes: run `hookrt check` on the repository as the account that runs git (it fills \
+         the cache pushes read).",
+    );
+    documented_in_admin(line);
+    assert_eq!(server.server_refs(), before);
+    let record = server.audit_records().pop().expect("a record");
+    let cause = |name: &str| {
+        let policies = record["policies"].as_array().expect("policies");
+        policies.iter().find(|p| p["name"] == name).and_then(|p| p["cause"].as_str()).map(str::to_owned)
+    };
+    assert_eq!(cause("conventional-commits").as_deref(), Some("compile"), "{record}");
+    // The compile took the whole budget: nothing was left to run no-wip.
+    assert_eq!(cause("no-wip").as_deref(), Some("budget"), "{record}");
+
+    // `hookrt install` (again, as after adding policies) compiles what the
+    // hooks will run, into the cache of the account running it.
+    let bare = server.bare.to_str().expect("utf-8");
+    let out = server.hookrt_command(&["install", bare]).env("HOOKRT_CACHE_DIR", &cache).output().expect("install");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}{}", String::from_utf8_lossy(&out.stderr));
+    let cache_line = format!("  cache  {} (1 compiled now): pushes use it when git runs hooks as ", cache.display());
+    assert!(shown.contains(&cache_line), "{shown}");
+
+    // Now no push compiles: both load from the cache, and the push lands.
+    let pushed = server.push_with_env(&["origin", "main"], &env).assert_ok();
+    assert!(phase(&pushed, "cache-load", "conventional-commits"), "{}", pushed.stderr);
+    assert!(phase(&pushed, "cache-load", "no-wip"), "{}", pushed.stderr);
+    assert!(!pushed.stderr.contains("phase=\"compile\""), "{}", pushed.stderr);
+
+    // `hookrt check` finds both compiled, and says where and for whom.
+    let out = server.hookrt_command(&["check", bare]).env("HOOKRT_CACHE_DIR", &cache).output().expect("check");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("settings valid, compiled)"), "{shown}");
+    assert!(!shown.contains(", compiled now)"), "{shown}");
+    let line = shown.lines().find(|l| l.starts_with("cache  ")).expect("the cache line");
+    // docs/admin.md shows it with the git account's home and uid.
+    let uid = line.split("uid ").nth(1).and_then(|r| r.split(',').next()).expect("the uid");
+    let user = line.split("as ").nth(1).and_then(|r| r.split(", uid").next()).expect("the user");
+    let shown_in_docs = line
+        .replace(&cache.display().to_string(), "/home/git/.cache/hookrt")
+        .replace("(0 compiled now)", "(1 compiled now)")
+        .replace(&format!("as {user}, uid {uid},"), "as git, uid 998,");
+    documented_in_admin(&shown_in_docs);
+}
+
+/// Asserts that docs/admin.md shows `line`.
+fn documented_in_admin(line: &str) {
+    let doc = std::fs::read_to_string(crate::support::in_repo("docs/admin.md")).expect("read docs/admin.md");
+    assert!(doc.contains(line), "docs/admin.md does not show {line:?}");
+}

@@ -165,11 +165,13 @@ fn ref_filters_choose_the_refs_a_policy_is_handed() {
 #[test]
 fn the_shared_budget_running_out_rejects_and_names_the_budget() {
     let server = Server::new();
+    // a-spins has fuel for far longer than the budget: the default fuel
+    // runs out in about 0.2 s on a fast machine.
     std::fs::create_dir_all(server.policy_dir().join("modules")).expect("modules dir");
     std::fs::copy(test_guest("configurable"), server.policy_dir().join("modules/configurable.wasm")).expect("copy");
     server.write_config(
         "[push]\nbudget_ms = 300\n\n\
-         [policy.a-spins]\nmodule = \"modules/configurable.wasm\"\nsettings = { spin = true }\n\n\
+         [policy.a-spins]\nmodule = \"modules/configurable.wasm\"\nfuel = 1_000_000_000_000\nsettings = { spin = true }\n\n\
          [policy.b-waits]\nmodule = \"modules/configurable.wasm\"\nsettings = { label = \"late\" }\n",
     );
     let before = server.server_refs();

@@ -7,6 +7,7 @@ mod support;
 
 mod bad_input;
 mod big_push;
+mod blobs;
 mod cache;
 mod config;
 mod contract;

@@ -402,6 +402,19 @@ impl Server {
         self.server_git(&["for-each-ref", "--format=%(objectname) %(refname)"])
     }
 
+    /// From now on, the pre-receive hook runs hookrt under GNU time, which
+    /// records the process's peak resident memory (the kernel's `ru_maxrss`
+    /// of that one process) for [`PeakMemory::kib`] to read after a push.
+    pub fn measure_pre_receive(&self) -> PeakMemory {
+        let script = self.bare.join("hookrt").join("hooks").join("pre-receive");
+        let text = std::fs::read_to_string(&script).expect("read the pre-receive script");
+        let file = self.root().join(format!("peak-rss-{}", self.dates.get()));
+        let measured = format!("exec /usr/bin/time -f %M -o '{}' '", file.display());
+        assert!(text.contains("exec '"), "the script does not exec hookrt:\n{text}");
+        std::fs::write(&script, text.replacen("exec '", &measured, 1)).expect("rewrite the pre-receive script");
+        PeakMemory { file }
+    }
+
     /// Runs a fixture script from tests/fixtures with the clone as its
     /// working directory.
     pub fn fixture(&self, script: &str, args: &[&str]) {
@@ -425,5 +438,23 @@ impl Pushed {
     pub fn assert_rejected(self) -> Self {
         assert!(!self.ok, "push was accepted:\n{}", self.stderr);
         self
+    }
+}
+
+/// The peak memory of one hook run, as GNU time wrote it (see
+/// [`Server::measure_pre_receive`]).
+pub struct PeakMemory {
+    file: PathBuf,
+}
+
+impl PeakMemory {
+    /// The hookrt process's peak resident set size, in KiB.
+    pub fn kib(&self) -> u64 {
+        let text = std::fs::read_to_string(&self.file)
+            .unwrap_or_else(|e| panic!("no peak memory in {} ({e}): did the hook run?", self.file.display()));
+        // GNU time says "Command exited with non-zero status 1" first when
+        // the hook rejects; the figure is the last line.
+        let last = text.lines().last().unwrap_or_default();
+        last.trim().parse().unwrap_or_else(|_| panic!("GNU time wrote {text:?}"))
     }
 }

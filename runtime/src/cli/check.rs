@@ -7,9 +7,10 @@ use hookrt::policy::{PolicySet, Scope};
 use hookrt::{HookKind, Sandbox};
 
 /// Load the configuration (the server's and the repository's), compile
-/// every policy and ask each policy's validator about its settings,
-/// reporting what is wrong with each, with file and line. Exits non-zero if
-/// anything is.
+/// every policy into the compiled-code cache (run it as the account that
+/// runs git, so that pushes find the code there) and ask each policy's
+/// validator about its settings, reporting what is wrong with each, with
+/// file and line. Exits non-zero if anything is.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// The repository [default: the current directory].
@@ -35,7 +36,7 @@ impl CheckArgs {
                 return Ok(ExitCode::FAILURE);
             }
         };
-        let mut broken = 0;
+        let (mut broken, mut compiled) = (0, 0);
         for notice in &set.notices {
             broken += 1;
             outln!("error  {notice}");
@@ -48,7 +49,10 @@ impl CheckArgs {
         }
         for spec in &set.policies {
             let module = match sandbox.load(&spec.name, &spec.path) {
-                Ok(module) => module,
+                Ok(module) => {
+                    compiled += usize::from(module.was_compiled());
+                    module
+                }
                 Err(err) => {
                     broken += 1;
                     outln!("error  {}: {}: {err}", spec.name, spec.path.display());
@@ -71,9 +75,10 @@ impl CheckArgs {
                         Scope::Repository => "repository",
                     };
                     let validated = if module.has_validator() { ", settings valid" } else { "" };
+                    let code = if module.was_compiled() { ", compiled now" } else { ", compiled" };
                     let observer = if module.is_observer() { "observer, " } else { "" };
                     outln!(
-                        "ok     {} ({observer}{scope}, {}, {}, fuel {}, {} MiB, {} ms{validated})",
+                        "ok     {} ({observer}{scope}, {}, {}, fuel {}, {} MiB, {} ms{validated}{code})",
                         spec.name,
                         spec.hook,
                         spec.mode.as_str(),
@@ -111,8 +116,43 @@ impl CheckArgs {
                 ),
             }
         }
+        outln!("{}", cache_line(&sandbox, compiled));
         let policies = if set.policies.len() == 1 { "policy" } else { "policies" };
         outln!("{} {policies} for {}, {broken} problem(s)", set.policies.len(), dir.display());
         Ok(if broken == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    }
+}
+
+/// Where the compiled code went, and for whom: a push finds it only when
+/// git runs hooks as the same account with the same cache directory.
+pub(super) fn cache_line(sandbox: &Sandbox, compiled: usize) -> String {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    let user = account_name(uid).map(|name| format!("{name}, ")).unwrap_or_default();
+    match sandbox.cache_dir() {
+        Some(dir) => format!(
+            "cache  {} ({compiled} compiled now): pushes use it when git runs hooks as {user}uid {uid}, with the same \
+             HOOKRT_CACHE_DIR (or XDG_CACHE_HOME, or HOME)",
+            dir.display()
+        ),
+        None => "cache  none: every push compiles its policies (set HOOKRT_CACHE_DIR, or HOME)".to_owned(),
+    }
+}
+
+/// The name of the account `uid`, from the password database.
+fn account_name(uid: libc::uid_t) -> Option<String> {
+    let mut entry = std::mem::MaybeUninit::<libc::passwd>::uninit();
+    let mut buf = vec![0 as libc::c_char; 4096];
+    let mut found = std::ptr::null_mut();
+    // SAFETY: every pointer is to memory of the size given, which outlives
+    // the call; on success `found` points at `entry`, whose strings are in
+    // `buf`, read before either is dropped.
+    unsafe {
+        let status = libc::getpwuid_r(uid, entry.as_mut_ptr(), buf.as_mut_ptr(), buf.len(), &mut found);
+        if status != 0 || found.is_null() {
+            return None;
+        }
+        let name = std::ffi::CStr::from_ptr((*found).pw_name);
+        Some(name.to_string_lossy().into_owned())
     }
 }

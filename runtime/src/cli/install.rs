@@ -1,13 +1,17 @@
 //! `hookrt install`: wire a repository's hooks to this binary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use hookrt::Sandbox;
 use hookrt::install::{self, InstallOptions};
+use hookrt::policy::PolicySet;
 
 /// Make git run hookrt as a repository's pre-receive, update and
-/// post-receive hooks (through core.hooksPath).
+/// post-receive hooks (through core.hooksPath), and compile the policies
+/// already there into the compiled-code cache (run it as the account that
+/// runs git).
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
     /// The repository's git directory (a bare repository or a .git).
@@ -36,6 +40,39 @@ impl InstallArgs {
         outln!("  hooks:    {}", installed.hooks_dir.display());
         outln!("  policies: {} (drop *.wasm here)", installed.policy_dir.display());
         outln!("  chained:  {} (hooks there still run after hookrt's)", installed.chained.display());
+        compile(&self.git_dir, &installed.policy_dir)?;
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Compiles the policies the installed hooks will run into the cache
+/// pushes read, so that no push has to. What cannot be compiled is a
+/// warning here (the hooks are installed; pushes will name the problem, and
+/// `hookrt check` lists it).
+fn compile(git_dir: &Path, policy_dir: &Path) -> anyhow::Result<()> {
+    let scopes = super::run::scopes(None, Some(policy_dir.to_owned()), git_dir);
+    let set = match PolicySet::load(&scopes) {
+        Ok(set) if set.policies.is_empty() => {
+            outln!("  compiled: no policies yet; `hookrt check` compiles them once they are in");
+            return Ok(());
+        }
+        Ok(set) => set,
+        Err(err) => {
+            outln!("  warning:  nothing compiled: {err}");
+            return Ok(());
+        }
+    };
+    let sandbox = Sandbox::new(super::run::default_cache_dir().as_deref())?;
+    if let Some(warning) = sandbox.cache_warning() {
+        outln!("  warning:  {warning}");
+    }
+    let mut compiled = 0;
+    for spec in &set.policies {
+        match sandbox.load(&spec.name, &spec.path) {
+            Ok(module) => compiled += usize::from(module.was_compiled()),
+            Err(err) => outln!("  warning:  {}: {}: {err}", spec.name, spec.path.display()),
+        }
+    }
+    outln!("  {}", super::check::cache_line(&sandbox, compiled));
+    Ok(())
 }

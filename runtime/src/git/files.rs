@@ -59,8 +59,11 @@ const BINARY_PROBE: usize = 8000;
 
 impl Repo {
     /// The paths `commit` changed against its first parent (the empty tree
-    /// for a root commit), in git's order. Exact renames are paired up.
-    pub fn changes(&self, commit: ObjectId, deadline: Option<Instant>) -> Result<Vec<Change>, LookupError> {
+    /// for a root commit), in git's order. Exact renames are paired up. A
+    /// commit that changes more than `max` paths is an error, not a shorter
+    /// list (a policy must not pass what it did not see), found without
+    /// listing more than twice `max` (renames pair two records into one).
+    pub fn changes(&self, commit: ObjectId, max: usize, deadline: Option<Instant>) -> Result<Vec<Change>, LookupError> {
         let hash = self.odb.hash_kind();
         let mut buf = Vec::new();
         let data = self.object(commit, gix::object::Kind::Commit, &mut buf)?;
@@ -82,12 +85,21 @@ impl Repo {
             None => TreeRefIter::from_bytes(&[], hash),
         };
         let new = odb.find_tree_iter(&tree, &mut new_buf).map_err(failed)?;
-        let mut recorder = gix::diff::tree::Recorder::default();
-        gix::diff::tree(old, new, gix::diff::tree::State::default(), &odb, &mut recorder)
-            .map_err(|err| LookupError::bounded(deadline, commit, err))?;
+        let too_many = || {
+            LookupError::Invalid(format!(
+                "commit {commit} changes more than {max} paths, the most hookrt lists for one commit \
+                 (`changes_max` in hookrt.toml)"
+            ))
+        };
+        let mut capped = Capped { recorder: Default::default(), files: 0, max: max.saturating_mul(2) };
+        match gix::diff::tree(old, new, gix::diff::tree::State::default(), &odb, &mut capped) {
+            Ok(()) => {}
+            Err(gix::diff::tree::Error::Cancelled) => return Err(too_many()),
+            Err(err) => return Err(LookupError::bounded(deadline, commit, err)),
+        }
 
         let mut changes = Vec::new();
-        for record in recorder.records {
+        for record in capped.recorder.records {
             use gix::diff::tree::recorder::Change as R;
             let change = match record {
                 R::Addition { entry_mode, oid, path, .. } if !entry_mode.is_tree() => {
@@ -118,6 +130,9 @@ impl Repo {
             changes.push(change);
         }
         pair_renames(&mut changes);
+        if changes.len() > max {
+            return Err(too_many());
+        }
         // gix walks the trees breadth first; git lists paths depth first,
         // which is byte order of the full paths (trees sort as `name/`).
         changes.sort_by(|a, b| a.path.cmp(&b.path));
@@ -136,14 +151,29 @@ impl Repo {
         Ok(changes)
     }
 
-    /// The first `max` bytes of the blob `id`, with its full size.
-    pub fn read_blob(&self, id: ObjectId, max: usize) -> Result<Blob, LookupError> {
+    /// The first `max` bytes of the blob `id`, with its full size. A blob
+    /// larger than what is read is not decoded whole: hookrt's memory
+    /// follows `max`, not the blob (see `git::prefix`).
+    pub fn read_blob(&self, id: ObjectId, max: usize, deadline: Option<Instant>) -> Result<Blob, LookupError> {
         let mut buf = Vec::new();
-        let data = self.object(id, gix::object::Kind::Blob, &mut buf)?;
-        let size = data.len() as u64;
+        let id = self.peeled(id, gix::object::Kind::Blob, &mut buf)?;
+        let size = self.odb.header(&id)?.1;
+        // Enough to read what is asked and to tell binary content.
+        let want = usize::try_from(size).unwrap_or(usize::MAX).min(max.max(BINARY_PROBE));
+        let prefix = match want as u64 == size {
+            true => None,
+            false => super::prefix::Locator::new(&self.odb.dirs, self.odb.hash_kind())
+                .read_prefix(id, want, deadline)
+                .map_err(|err| LookupError::bounded(deadline, id, err))?,
+        };
+        let data = match &prefix {
+            Some(prefix) => prefix.as_slice(),
+            // Small enough to read whole, or not found on disk by hand.
+            None => self.odb.read(&id, &mut buf)?.data,
+        };
         let take = data.len().min(max);
         let looks_binary = data[..data.len().min(BINARY_PROBE)].contains(&0);
-        Ok(Blob { id, size, data: data[..take].to_vec(), truncated: take < data.len(), looks_binary })
+        Ok(Blob { id, size, data: data[..take].to_vec(), truncated: (take as u64) < size, looks_binary })
     }
 
     /// The first `max` bytes of the blob at `path` in `commit`'s tree.
@@ -159,7 +189,7 @@ impl Repo {
         let data = self.object(commit, gix::object::Kind::Commit, &mut buf)?;
         let tree = CommitRefIter::from_bytes(data, hash).tree_id().map_err(|e| corrupt(commit, e))?;
         match self.lookup(tree, path.as_bytes().as_bstr(), deadline)? {
-            Some(entry) if entry.mode.is_blob_or_symlink() => self.read_blob(entry.oid, max),
+            Some(entry) if entry.mode.is_blob_or_symlink() => self.read_blob(entry.oid, max, deadline),
             Some(_) => Err(LookupError::Invalid(format!("{path} in {commit} is not a file"))),
             None => Err(LookupError::NotFound(format!("{path} in {commit}"))),
         }
@@ -187,6 +217,47 @@ impl Repo {
         let (mut root, mut buf) = (Vec::new(), Vec::new());
         let root = odb.find_tree_iter(&tree, &mut root).map_err(failed)?;
         root.lookup_entry(&odb, &mut buf, path.split_str("/")).map_err(failed)
+    }
+}
+
+/// gix's recorder of a tree diff, stopping the diff once it has recorded
+/// more than `max` changes of files (trees are walked, not counted).
+struct Capped {
+    recorder: gix::diff::tree::Recorder,
+    files: usize,
+    max: usize,
+}
+
+impl gix::diff::tree::Visit for Capped {
+    fn pop_front_tracked_path_and_set_current(&mut self) {
+        self.recorder.pop_front_tracked_path_and_set_current();
+    }
+
+    fn push_back_tracked_path_component(&mut self, component: &gix::bstr::BStr) {
+        self.recorder.push_back_tracked_path_component(component);
+    }
+
+    fn push_path_component(&mut self, component: &gix::bstr::BStr) {
+        self.recorder.push_path_component(component);
+    }
+
+    fn pop_path_component(&mut self) {
+        self.recorder.pop_path_component();
+    }
+
+    fn visit(&mut self, change: gix::diff::tree::visit::Change) -> gix::diff::tree::visit::Action {
+        use gix::diff::tree::visit::Change as C;
+        let file = match &change {
+            C::Addition { entry_mode, .. } | C::Deletion { entry_mode, .. } => !entry_mode.is_tree(),
+            C::Modification { previous_entry_mode, entry_mode, .. } => {
+                !(previous_entry_mode.is_tree() && entry_mode.is_tree())
+            }
+        };
+        self.files += usize::from(file);
+        if self.files > self.max {
+            return std::ops::ControlFlow::Break(());
+        }
+        self.recorder.visit(change)
     }
 }
 

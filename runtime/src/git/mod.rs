@@ -5,6 +5,7 @@ mod ancestry;
 mod commit;
 mod files;
 mod odb;
+mod prefix;
 mod walk;
 
 use std::collections::HashMap;
@@ -206,6 +207,13 @@ impl Repo {
     /// Only the header is read before the kind is known, so asking for a
     /// huge blob as a commit costs nothing.
     fn object<'b>(&self, id: ObjectId, kind: gix::object::Kind, buf: &'b mut Vec<u8>) -> Result<&'b [u8], LookupError> {
+        let id = self.peeled(id, kind, buf)?;
+        Ok(self.odb.read(&id, buf)?.data)
+    }
+
+    /// The id of the object of `kind` that `id` names, peeling tags, from
+    /// headers alone but for the tags.
+    fn peeled(&self, id: ObjectId, kind: gix::object::Kind, buf: &mut Vec<u8>) -> Result<ObjectId, LookupError> {
         let (mut id, mut actual) = (id, self.odb.header(&id)?.0);
         if actual == gix::object::Kind::Tag && kind != gix::object::Kind::Tag {
             (id, actual) = self.odb.peel(id, buf)?;
@@ -213,7 +221,7 @@ impl Repo {
         if actual != kind {
             return Err(LookupError::Invalid(format!("{id} is a {actual}, not a {kind}")));
         }
-        Ok(self.odb.read(&id, buf)?.data)
+        Ok(id)
     }
 
     /// Reads and decodes one commit.

@@ -17,6 +17,9 @@ use gix::objs::{Exists, Find};
 #[derive(Clone)]
 pub struct Odb {
     stores: Vec<gix::odb::Handle>,
+    /// The directories of `stores`, in the same order, for what reads
+    /// objects on disk itself (`git::prefix`).
+    pub(super) dirs: Vec<PathBuf>,
     hash: gix::hash::Kind,
 }
 
@@ -92,10 +95,10 @@ impl Odb {
     /// git may list an alternate that is gone).
     pub fn open(dirs: &[PathBuf], hash: gix::hash::Kind) -> Result<Self, OpenError> {
         let mut stores = Vec::new();
-        let dirs: Vec<_> = dirs.iter().filter(|d| d.is_dir()).collect();
+        let dirs: Vec<PathBuf> = dirs.iter().filter(|d| d.is_dir()).cloned().collect();
         for (index, dir) in dirs.iter().enumerate() {
             let mut handle =
-                gix::odb::at(dir.to_path_buf(), hash).map_err(|source| OpenError { dir: dir.to_path_buf(), source })?;
+                gix::odb::at(dir.clone(), hash).map_err(|source| OpenError { dir: dir.clone(), source })?;
             // A walk revisits the same packs over and over; a small delta cache
             // makes that far cheaper, as it does for git.
             handle.set_pack_cache(|| Box::new(gix::odb::pack::cache::lru::StaticLinkedList::<64>::default()));
@@ -109,7 +112,7 @@ impl Odb {
             }
             stores.push(handle);
         }
-        Ok(Odb { stores, hash })
+        Ok(Odb { stores, dirs, hash })
     }
 
     /// The repository's hash kind.

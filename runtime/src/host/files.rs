@@ -15,7 +15,7 @@ type LookupResult<T> = wasmtime::Result<Result<T, LookupError>>;
 impl files::Host for HostState {
     fn changes(&mut self, commit: String) -> LookupResult<Vec<Change>> {
         let repo = self.repo()?;
-        let changes = object_id(&commit).and_then(|id| repo.changes(id, Some(self.deadline)));
+        let changes = object_id(&commit).and_then(|id| repo.changes(id, self.limits.changes_max, Some(self.deadline)));
         if let Ok(changes) = &changes {
             self.work.changes += changes.len() as u64;
             self.fuel_debt += changes.len() as u64 * FUEL_PER_CHANGE;
@@ -26,7 +26,7 @@ impl files::Host for HostState {
     fn read_blob(&mut self, id: String, max_bytes: u64) -> LookupResult<Blob> {
         let cap = self.read_cap(max_bytes);
         let repo = self.repo()?;
-        let blob = object_id(&id).and_then(|id| repo.read_blob(id, cap));
+        let blob = object_id(&id).and_then(|id| repo.read_blob(id, cap, Some(self.deadline)));
         self.charge(blob)
     }
 

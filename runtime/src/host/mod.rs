@@ -21,7 +21,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::git::{self, Repo};
 use crate::policy::Settings;
 use crate::push::RefUpdate;
-use crate::sandbox::{Limits, MemoryCap};
+use crate::sandbox::{Limits, MemoryBudget};
 
 pub use output::Output;
 
@@ -29,7 +29,7 @@ pub use output::Output;
 pub struct HostState {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
-    pub(crate) memory: MemoryCap,
+    pub(crate) memory: MemoryBudget,
     pub(crate) limits: Limits,
     /// None while a validator runs: there is no push then.
     pub(crate) repo: Option<Repo>,

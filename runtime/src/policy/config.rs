@@ -114,6 +114,7 @@ pub struct PolicyConfig {
     pub memory_mib: Option<u32>,
     pub timeout_ms: Option<u64>,
     pub blob_read_kib: Option<u64>,
+    pub changes_max: Option<u32>,
     pub settings: Option<BTreeMap<String, Spanned<toml::Value>>>,
 }
 
@@ -266,6 +267,7 @@ impl PolicyConfig {
             _ if self.blob_read_kib.is_some_and(|kib| kib > 4 << 20) => {
                 Err("`blob_read_kib` is past the 4 GiB a policy can address; write at most 4194304".into())
             }
+            _ if self.changes_max == Some(0) => Err("`changes_max` must be more than 0".into()),
             _ => Ok(()),
         }
     }
@@ -278,6 +280,7 @@ impl PolicyConfig {
             memory_bytes: self.memory_mib.map_or(default.memory_bytes, |mib| (mib as usize) << 20),
             timeout: self.timeout_ms.map_or(default.timeout, Duration::from_millis),
             blob_read_bytes: self.blob_read_kib.map_or(default.blob_read_bytes, |kib| (kib as usize) << 10),
+            changes_max: self.changes_max.map_or(default.changes_max, |max| max as usize),
         }
     }
 
@@ -297,6 +300,7 @@ impl PolicyConfig {
             memory_mib: over.memory_mib.or(self.memory_mib),
             timeout_ms: over.timeout_ms.or(self.timeout_ms),
             blob_read_kib: over.blob_read_kib.or(self.blob_read_kib),
+            changes_max: over.changes_max.or(self.changes_max),
             settings: None,
         }
     }
@@ -317,6 +321,7 @@ impl PolicyConfig {
             ("memory_mib", self.memory_mib.is_some()),
             ("timeout_ms", self.timeout_ms.is_some()),
             ("blob_read_kib", self.blob_read_kib.is_some()),
+            ("changes_max", self.changes_max.is_some()),
         ];
         set.into_iter().filter(|(_, is_set)| *is_set).map(|(key, _)| key).collect()
     }

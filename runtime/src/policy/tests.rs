@@ -47,7 +47,8 @@ fn the_admin_guide_example_loads() {
             fuel: 50_000_000,
             memory_bytes: 64 << 20,
             timeout: Duration::from_secs(2),
-            blob_read_bytes: 256 << 10
+            blob_read_bytes: 256 << 10,
+            changes_max: 20_000,
         }
     );
     assert!(jira.mandatory);

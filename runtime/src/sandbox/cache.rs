@@ -12,11 +12,24 @@
 //! on every push at a tenth of a SHA-256's cost, is enough): the directory (and every
 //! entry) must belong to the user hookrt runs as and be writable by no one
 //! else. [`Cache::open`] refuses any other.
+//!
+//! Compiling is done once per entry: a hook run that misses takes the
+//! entry's lock (`<entry>.lock`, an advisory lock the kernel drops when the
+//! process ends, however it ends), and the others wait for it (see
+//! `sandbox::compile`). The lock file is removed once the entry is stored.
+//!
+//! The cache never grows without bound. An entry's modification time says
+//! when it was last used (refreshed at most once a day); whenever an entry
+//! is stored, entries unused for [`MAX_AGE`] are removed, and then the
+//! least recently used ones until the cache is no larger than
+//! [`MAX_BYTES`]. A module that is no longer installed anywhere stops
+//! being used, and so goes.
 
 use std::hash::{Hash, Hasher};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -27,6 +40,24 @@ const CHECKSUM_LEN: usize = 4;
 /// Names the entry format in every key: entries of another format are
 /// simply not found, rather than found damaged.
 const FORMAT: &[u8] = b"hookrt-cwasm-crc32";
+
+/// Entries not used for this long are removed (when another is stored).
+pub const MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// The most the cache holds, in bytes: some 50 Python or JavaScript
+/// policies (about 40 MiB of code each), thousands of Rust or C ones.
+pub const MAX_BYTES: u64 = 2 << 30;
+/// An entry's use time is refreshed when it is older than this, so a busy
+/// server writes its metadata about once a day, not on every push.
+const TOUCH_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+/// Left-over temporary files and locks older than this are removed.
+const STALE_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// Where the compiled code of one module lives in a [`Cache`]: computed
+/// once per module, as it hashes the whole module.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    path: PathBuf,
+}
 
 /// A directory of compiled components.
 #[derive(Debug, Clone)]
@@ -65,6 +96,25 @@ impl Hasher for ShaHasher {
         // Only the full digest is read; this is never called.
         0
     }
+}
+
+/// The deadline passed while another hook run held an entry's lock.
+#[derive(Debug)]
+pub struct LockTimedOut;
+
+/// Marks the entry at `path` as used now, if it was last marked more than
+/// [`TOUCH_AFTER`] ago. A failure only makes it look older.
+fn touch(path: &Path, meta: &std::fs::Metadata) {
+    let old = meta.modified().ok().and_then(|t| t.elapsed().ok()).is_none_or(|age| age > TOUCH_AFTER);
+    if old && let Ok(file) = std::fs::OpenOptions::new().write(true).open(path) {
+        let _ = file.set_modified(SystemTime::now());
+    }
+}
+
+/// Removes a cache entry and its lock.
+fn remove_entry(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(path.with_extension("lock"));
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -106,28 +156,33 @@ impl Cache {
         Ok(Cache { dir })
     }
 
+    /// The cache's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Where the entry for `wasm` compiled by `engine` lives.
-    pub fn entry_path(&self, engine: &Engine, wasm: &[u8]) -> PathBuf {
+    pub fn entry(&self, engine: &Engine, wasm: &[u8]) -> Entry {
         let mut hasher = ShaHasher(Sha256::new());
         hasher.write(wasm);
         engine.precompile_compatibility_hash().hash(&mut hasher);
         hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
         hasher.write(FORMAT);
-        self.dir.join(format!("{}.cwasm", hex(&hasher.0.finalize())))
+        Entry { path: self.dir.join(format!("{}.cwasm", hex(&hasher.0.finalize()))) }
     }
 
     /// The cached component for `wasm`, if a sound entry exists. A damaged
     /// entry, or one someone else could have written, is removed and
     /// reported as a miss.
-    pub fn load(&self, engine: &Engine, wasm: &[u8]) -> Option<Component> {
-        let path = self.entry_path(engine, wasm);
-        let meta = std::fs::metadata(&path).ok()?;
+    pub fn load(&self, engine: &Engine, entry: &Entry) -> Option<Component> {
+        let path = &entry.path;
+        let meta = std::fs::metadata(path).ok()?;
         if let Some(why) = untrusted(&meta).or_else(|| (!meta.is_file()).then(|| "not a regular file".to_owned())) {
             tracing::warn!(path = %path.display(), why, "compiled-code cache entry not trusted; recompiling");
-            let _ = std::fs::remove_file(&path);
+            let _ = std::fs::remove_file(path);
             return None;
         }
-        let bytes = std::fs::read(&path).ok()?;
+        let bytes = std::fs::read(path).ok()?;
         let sound = bytes.len() > CHECKSUM_LEN
             && crc32fast::hash(&bytes[CHECKSUM_LEN..]).to_le_bytes() == bytes[..CHECKSUM_LEN];
         if sound {
@@ -135,7 +190,10 @@ impl Cache {
             // wrote for this engine configuration (the digest proves it), in a
             // directory and file only this user may write (`Cache::open`).
             match unsafe { Component::deserialize(engine, &bytes[CHECKSUM_LEN..]) } {
-                Ok(component) => return Some(component),
+                Ok(component) => {
+                    touch(path, &meta);
+                    return Some(component);
+                }
                 Err(err) => {
                     tracing::warn!(path = %path.display(), %err, "compiled-code cache entry rejected")
                 }
@@ -143,16 +201,94 @@ impl Cache {
         } else {
             tracing::warn!(path = %path.display(), "compiled-code cache entry is damaged; recompiling");
         }
-        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(path);
         None
     }
 
-    /// Stores `component` (compiled from `wasm`). Failure only costs a
-    /// recompile next time, so it is logged, not returned.
-    pub fn store(&self, engine: &Engine, wasm: &[u8], component: &Component) {
-        let path = self.entry_path(engine, wasm);
-        if let Err(err) = self.write(&path, component) {
-            tracing::warn!(path = %path.display(), %err, "could not write the compiled-code cache");
+    /// Stores `component` as `entry`, then makes room (see the module's
+    /// documentation). Failure only costs a recompile next time, so it is
+    /// logged, not returned.
+    pub fn store(&self, entry: &Entry, component: &Component) {
+        if let Err(err) = self.write(&entry.path, component) {
+            tracing::warn!(path = %entry.path.display(), %err, "could not write the compiled-code cache");
+        }
+        self.evict(SystemTime::now());
+    }
+
+    /// Takes the lock of `entry`, waiting for whoever holds it (a hook run
+    /// compiling the same module) until `deadline`; the lock is held until
+    /// the file is dropped. `Ok(None)` when no lock can be had at all (the
+    /// caller compiles without one); `Err` when the deadline passed first.
+    pub fn lock(&self, entry: &Entry, deadline: Option<Instant>) -> Result<Option<std::fs::File>, LockTimedOut> {
+        let path = entry.path.with_extension("lock");
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(&path);
+        let file = match file {
+            Ok(file) => file,
+            Err(err) => {
+                tracing::warn!(path = %path.display(), %err, "cannot lock the compiled-code cache entry");
+                return Ok(None);
+            }
+        };
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(file)),
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(err)) => {
+                    tracing::warn!(path = %path.display(), %err, "cannot lock the compiled-code cache entry");
+                    return Ok(None);
+                }
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(LockTimedOut);
+            }
+            std::thread::sleep(super::compile::LOCK_POLL);
+        }
+    }
+
+    /// Lets go of `entry`'s lock once its entry is stored. The lock file is
+    /// removed first: a run waiting on it then finds the entry, and one
+    /// that comes later finds the entry before it looks for a lock.
+    pub fn unlock(&self, entry: &Entry, lock: Option<std::fs::File>) {
+        if lock.is_some() {
+            let _ = std::fs::remove_file(entry.path.with_extension("lock"));
+        }
+    }
+
+    /// Removes entries unused for [`MAX_AGE`], then the least recently
+    /// used until at most [`MAX_BYTES`] are left, and temporary files and
+    /// locks that are left over. `now` is the time to measure age from.
+    pub fn evict(&self, now: SystemTime) {
+        let Ok(dir) = std::fs::read_dir(&self.dir) else { return };
+        let age = |meta: &std::fs::Metadata| now.duration_since(meta.modified().ok()?).ok();
+        let mut entries = Vec::new();
+        for item in dir.flatten() {
+            let (path, Ok(meta)) = (item.path(), item.metadata()) else { continue };
+            let stale = age(&meta).is_some_and(|age| age > STALE_AFTER);
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("cwasm") if age(&meta).is_some_and(|age| age > MAX_AGE) => remove_entry(&path),
+                Some("cwasm") => entries.push((meta.modified().unwrap_or(now), meta.len(), path)),
+                // A lock nobody holds, of an entry that is gone.
+                Some("lock") if stale && !path.with_extension("cwasm").exists() => {
+                    let unheld = std::fs::File::open(&path).is_ok_and(|f| f.try_lock().is_ok());
+                    if unheld {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                }
+                // What a writer killed mid-entry leaves (tempfile's names).
+                _ if stale && item.file_name().to_string_lossy().starts_with(".tmp") => {
+                    let _ = std::fs::remove_file(&path);
+                }
+                _ => {}
+            }
+        }
+        let mut total: u64 = entries.iter().map(|(_, size, _)| size).sum();
+        entries.sort();
+        for (_, size, path) in entries {
+            if total <= MAX_BYTES {
+                break;
+            }
+            remove_entry(&path);
+            total -= size;
         }
     }
 

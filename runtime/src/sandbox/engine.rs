@@ -1,12 +1,13 @@
 //! The part built once per hook run and shared by every policy: the
 //! wasmtime engine, the linker with every host interface, the epoch ticker
-//! that turns wall-clock deadlines into traps, and the compiled-code cache.
+//! that turns wall-clock deadlines into traps, and the compiled-code cache
+//! (read through `compile`).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine};
@@ -15,7 +16,6 @@ use super::cache::{Cache, CacheError};
 use super::module::{LoadError, PolicyModule};
 use crate::host::HostState;
 use crate::host::bindings::Observer;
-use crate::timing;
 
 /// How often the epoch advances; a deadline is accurate to about this.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -29,7 +29,7 @@ pub struct EngineError(String);
 pub struct Sandbox {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<HostState>,
-    cache: Option<Cache>,
+    pub(crate) cache: Option<Cache>,
     /// Why the cache directory given is not used, if it is not.
     cache_refused: Option<CacheError>,
     ticker: Option<Ticker>,
@@ -90,43 +90,63 @@ impl Sandbox {
         self.cache_refused.as_ref().map(ToString::to_string)
     }
 
+    /// The compiled-code cache in use, if any.
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.cache.as_ref().map(Cache::dir)
+    }
+
     /// Reads, compiles (or takes from the cache) and links the component at
-    /// `path`, checking that it is a policy for this contract.
+    /// `path`, checking that it is a policy for this contract. A module
+    /// not in the cache is compiled there, however long that takes: what
+    /// `hookrt check` and `hookrt install` do ahead of pushes.
     pub fn load(&self, name: &str, path: &Path) -> Result<PolicyModule, LoadError> {
+        self.load_by(name, path, None)
+    }
+
+    /// [`Sandbox::load`], giving up on a compile at `deadline` (a push's
+    /// time budget) with [`LoadError::NotCompiled`].
+    pub fn load_by(&self, name: &str, path: &Path, deadline: Option<Instant>) -> Result<PolicyModule, LoadError> {
         let wasm = read_module(path)?;
-        let started = std::time::Instant::now();
-        let component = match self.cache.as_ref().and_then(|c| c.load(&self.engine, &wasm)) {
-            Some(component) => {
-                timing::record("cache-load", name, started.elapsed());
-                component
-            }
-            None => {
-                let component =
-                    Component::new(&self.engine, &wasm).map_err(|e| LoadError::classify_compile(&wasm, &e))?;
-                if let Some(cache) = &self.cache {
-                    cache.store(&self.engine, &wasm, &component);
-                }
-                timing::record("compile", name, started.elapsed());
-                component
-            }
-        };
-        PolicyModule::link(self, name, component)
+        let (component, compiled) = self.component(name, wasm, deadline)?;
+        self.linked(name, component, compiled)
+    }
+
+    fn linked(&self, name: &str, component: Component, compiled: bool) -> Result<PolicyModule, LoadError> {
+        let mut module = PolicyModule::link(self, name, component)?;
+        module.compiled = compiled;
+        Ok(module)
     }
 }
 
 impl Sandbox {
-    /// [`Sandbox::load`] for each `(name, path)`, on as many threads as
-    /// there are cores: deserializing or compiling one module does not wait
-    /// for another. The results are in the order given.
-    pub fn load_all(&self, policies: &[(&str, &Path)]) -> Vec<Result<PolicyModule, LoadError>> {
+    /// [`Sandbox::load_by`] for each `(name, path)`. Modules are read and
+    /// taken from the cache on as many threads as there are cores (one
+    /// deserialization does not wait for another); those not in the cache
+    /// are then compiled one at a time, smallest first: wasmtime compiles a
+    /// module's functions on every core already, and a small policy must
+    /// not wait behind the thousands of functions of a Python one. The
+    /// results are in the order given.
+    pub fn load_all(
+        &self,
+        policies: &[(&str, &Path)],
+        deadline: Option<Instant>,
+    ) -> Vec<Result<PolicyModule, LoadError>> {
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(policies.len());
         let next = AtomicUsize::new(0);
+        // A module read but not in the cache is `Err(Ok(wasm))`.
         let work = || {
             let mut done = Vec::new();
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some((name, path)) = policies.get(index) else { return done };
-                done.push((index, self.load(name, path)));
+                let loaded = match read_module(path) {
+                    Err(err) => Ok(Err(err)),
+                    Ok(wasm) => match self.cached(name, &wasm) {
+                        Some(component) => Ok(self.linked(name, component, false)),
+                        None => Err(wasm),
+                    },
+                };
+                done.push((index, loaded));
             }
         };
         let mut loaded: Vec<_> = std::thread::scope(|scope| {
@@ -137,8 +157,19 @@ impl Sandbox {
             }
             loaded
         });
+        let mut misses: Vec<_> = loaded.iter_mut().filter(|(_, loaded)| loaded.is_err()).collect();
+        misses.sort_by_key(|(_, loaded)| loaded.as_ref().err().map_or(0, Vec::len));
+        for (index, loaded) in misses {
+            if let Err(wasm) = loaded {
+                let name = policies[*index].0;
+                let wasm = std::mem::take(wasm);
+                *loaded =
+                    Ok(self.component(name, wasm, deadline).and_then(|(c, compiled)| self.linked(name, c, compiled)));
+            }
+        }
         loaded.sort_by_key(|(index, _)| *index);
-        loaded.into_iter().map(|(_, module)| module).collect()
+        let not_compiled = || Err(LoadError::Compile("left uncompiled (a bug in hookrt)".into()));
+        loaded.into_iter().map(|(_, loaded)| loaded.unwrap_or_else(|_| not_compiled())).collect()
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::limits::Grew;
 use crate::policy::SettingProblem;
 
 /// The error a policy run ends with instead of a verdict.
@@ -11,8 +12,9 @@ use crate::policy::SettingProblem;
 pub enum Failure {
     #[error("ran out of fuel (limit {limit})")]
     OutOfFuel { limit: u64 },
-    #[error("exceeded its memory limit ({} MiB)", limit >> 20)]
-    OutOfMemory { limit: usize },
+    /// `grew` names what reached the limit.
+    #[error("exceeded its memory limit ({} MiB): {grew}", limit >> 20)]
+    OutOfMemory { limit: usize, grew: Grew },
     #[error("ran past its deadline ({} ms)", limit.as_millis())]
     Deadline { limit: Duration },
     #[error("overflowed its call stack")]
@@ -28,6 +30,13 @@ pub enum Failure {
     /// file and line.
     #[error("has invalid settings")]
     Settings(Vec<SettingProblem>),
+    /// Its module was not in the compiled-code cache, and compiling it did
+    /// not finish within the push's time budget.
+    #[error(
+        "was not compiled yet, and compiling it took longer than the push's time budget ({} ms)",
+        budget.as_millis()
+    )]
+    NotCompiled { budget: Duration },
     /// The push's shared time budget ran out before or while it ran.
     #[error("did not finish within the push's time budget ({} ms, shared by all policies)", budget.as_millis())]
     Budget { budget: Duration },
@@ -44,6 +53,7 @@ impl Failure {
             Failure::Trap { .. } => "trap",
             Failure::Load(_) => "load",
             Failure::Settings(_) => "settings",
+            Failure::NotCompiled { .. } => "compile",
             Failure::Budget { .. } => "budget",
         }
     }
@@ -63,6 +73,10 @@ impl Failure {
             }
             Failure::Settings(_) => {
                 "Fix the settings in hookrt.toml; `hookrt check` lists every problem with its line."
+            }
+            Failure::NotCompiled { .. } => {
+                "Compile it ahead of pushes: run `hookrt check` on the repository as the account that runs git (it \
+                 fills the cache pushes read)."
             }
             Failure::Budget { .. } => {
                 "Raise `budget_ms` in hookrt.toml's [push] section, or make the policies before this one cheaper."

@@ -2,6 +2,7 @@
 //! hook run, `module` once per policy, `run` once per policy run.
 
 mod cache;
+mod compile;
 mod engine;
 mod failure;
 mod limits;
@@ -9,10 +10,12 @@ mod module;
 mod run;
 mod wasi;
 
-pub use cache::{Cache, CacheError};
+pub use cache::{Cache, CacheError, Entry, LockTimedOut, MAX_AGE, MAX_BYTES};
 pub use engine::{EngineError, Sandbox};
 pub use failure::Failure;
-pub use limits::{Limits, MemoryCap, MemoryCapExceeded};
+pub use limits::{
+    Grew, HOST_COPY_BYTES, Limits, MAX_INSTANCES, MAX_MEMORIES, MAX_TABLES, MemoryBudget, MemoryCapExceeded,
+};
 pub use module::{CONTRACT, LoadError, PolicyModule};
 pub(crate) use run::MAX_RESOURCES;
 pub use run::PolicyRun;

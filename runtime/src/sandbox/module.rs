@@ -22,6 +22,8 @@ pub struct PolicyModule {
     /// The `validate-settings` export of the `validated-policy` world, if
     /// the component has one (it is optional: `policy` does not require it).
     pub(crate) validator: Option<ComponentExportIndex>,
+    /// Whether loading it compiled it (it was not in the cache).
+    pub(crate) compiled: bool,
 }
 
 /// What a component exports: a `policy` world's `check`, or an `observer`
@@ -57,6 +59,16 @@ pub enum LoadError {
     WrongContract { found: String },
     #[error("it does not fit the `policy` world of {CONTRACT} (nor the `observer` world): {0}")]
     WrongWorld(String),
+    /// Not in the compiled-code cache, and not compiled before the push's
+    /// time budget ran out (see `sandbox::compile`).
+    #[error(
+        "it is not compiled yet, and compiling it did not finish within the push's time budget ({} ms waited); \
+         compile it ahead of pushes with `hookrt check` as the account that runs git",
+        waited.as_millis()
+    )]
+    NotCompiled { waited: std::time::Duration },
+    #[error("it could not be compiled: {0}")]
+    Compile(String),
 }
 
 impl LoadError {
@@ -100,7 +112,7 @@ impl PolicyModule {
             },
         };
         let validator = component.get_export_index(None, VALIDATOR);
-        Ok(PolicyModule { name: name.to_owned(), exports, validator })
+        Ok(PolicyModule { name: name.to_owned(), exports, validator, compiled: false })
     }
 
     /// The policy's name (its file name without `.wasm`).
@@ -118,6 +130,12 @@ impl PolicyModule {
             Exports::Check(pre) => pre.instance_pre(),
             Exports::Observe(pre) => pre.instance_pre(),
         }
+    }
+
+    /// Whether loading it compiled it, rather than finding its compiled code
+    /// in the cache.
+    pub fn was_compiled(&self) -> bool {
+        self.compiled
     }
 
     /// Whether the policy checks its own settings (`validate-settings`).

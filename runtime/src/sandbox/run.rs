@@ -10,7 +10,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use super::engine::{EPOCH_TICK, Sandbox};
 use super::failure::Failure;
-use super::limits::{Limits, MemoryCap, MemoryCapExceeded};
+use super::limits::{Grew, HOST_COPY_BYTES, Limits, MemoryBudget, MemoryCapExceeded};
 use super::module::{Exports, PolicyModule};
 use crate::git::Repo;
 use crate::host::bindings::types::SettingError;
@@ -149,7 +149,7 @@ impl Sandbox {
         let state = HostState {
             wasi: super::wasi::context(&stderr),
             table,
-            memory: MemoryCap::new(limits.memory_bytes),
+            memory: MemoryBudget::new(limits.memory_bytes),
             limits,
             repo,
             settings: Arc::clone(settings),
@@ -163,6 +163,7 @@ impl Sandbox {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
+        store.set_hostcall_fuel(HOST_COPY_BYTES);
         store.call_hook(charge_host_work);
         store
     }
@@ -243,8 +244,11 @@ fn charge_host_work(mut store: StoreContextMut<'_, HostState>, hook: CallHook) -
 /// Names the cause of a failed run. What the guest printed (a Rust panic
 /// message, a Python traceback) is kept with a trap.
 fn classify(err: &wasmtime::Error, limits: &Limits, stderr: &[u8]) -> Failure {
-    if err.downcast_ref::<MemoryCapExceeded>().is_some() {
-        return Failure::OutOfMemory { limit: limits.memory_bytes };
+    if let Some(exceeded) = err.downcast_ref::<MemoryCapExceeded>() {
+        return Failure::OutOfMemory { limit: limits.memory_bytes, grew: exceeded.grew.clone() };
+    }
+    if let Some(grew) = Grew::from_wasmtime(&err.root_cause().to_string()) {
+        return Failure::OutOfMemory { limit: limits.memory_bytes, grew };
     }
     if err.downcast_ref::<DeadlineInHostCall>().is_some() {
         return Failure::Deadline { limit: limits.timeout };

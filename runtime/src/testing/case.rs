@@ -69,6 +69,7 @@ pub struct CaseLimits {
     pub memory_mib: Option<u32>,
     pub timeout_ms: Option<u64>,
     pub blob_read_kib: Option<u64>,
+    pub changes_max: Option<u32>,
 }
 
 /// A branch or tag of the starting repository.

@@ -75,6 +75,7 @@ pub fn run_case(
         memory_mib: case.limits.memory_mib,
         timeout_ms: case.limits.timeout_ms,
         blob_read_kib: case.limits.blob_read_kib,
+        changes_max: case.limits.changes_max,
         ..PolicyConfig::default()
     };
     config.check_limits().map_err(CaseRunError::Limits)?;

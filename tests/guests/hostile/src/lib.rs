@@ -16,6 +16,8 @@ struct Settings {
     attack: String,
     /// A loopback port the test listens on (the `network` attack).
     port: i64,
+    /// The size of the text the `huge-*` attacks hand the host, in MiB.
+    mib: i64,
 }
 
 impl FromSettings for Settings {
@@ -23,15 +25,14 @@ impl FromSettings for Settings {
         let mut s = Reader::new();
         let attack: String = s.required("attack");
         let port = s.or("port", 9);
-        s.finish(Settings { attack, port })
+        let mib = s.or("mib", 100);
+        s.finish(Settings { attack, port, mib })
     }
 }
 
-/// 100 MiB: the size of the text the `huge-*` attacks hand the host.
-const HUGE: usize = 100 << 20;
-
 fn check(push: &Push, settings: &Settings) -> Verdict {
     let update = &push.updates()[0];
+    let huge = usize::try_from(settings.mib).unwrap_or(0) << 20;
     match settings.attack.as_str() {
         "recurse" => {
             let depth = recurse(std::hint::black_box(1));
@@ -52,9 +53,9 @@ fn check(push: &Push, settings: &Settings) -> Verdict {
                 walks.push(hookrt_guest::bindings::hookrt::policy::commits::open(&update.name, Filter::AddedToRef));
             }
         }
-        "huge-veto" => Verdict::Reject(vec![Veto::on_ref(update, "x".repeat(HUGE), "y".repeat(1 << 20))]),
+        "huge-veto" => Verdict::Reject(vec![Veto::on_ref(update, "x".repeat(huge), "y".repeat(1 << 20))]),
         "huge-line" => {
-            hookrt_guest::write_line(&"z".repeat(HUGE));
+            hookrt_guest::write_line(&"z".repeat(huge));
             Verdict::Accept
         }
         "many-vetoes" => Verdict::Reject(
@@ -66,6 +67,25 @@ fn check(push: &Push, settings: &Settings) -> Verdict {
         }
         "forged-handle" => {
             raw::drop_walk(0x00c0_ffee);
+            Verdict::Accept
+        }
+        "read-blobs" => {
+            // Every file the push adds or changes, read as far as the host
+            // lets a policy read (`blob_read_kib`).
+            for commit in update.commits(Filter::AddedToRef) {
+                for change in commit.changes().unwrap_or_default() {
+                    let Some(id) = change.new_id.as_deref() else { continue };
+                    match hookrt_guest::read_blob(id, u64::MAX) {
+                        Ok(blob) => hookrt_guest::write_line(&format!(
+                            "read-blobs: {}: read {} of {} bytes",
+                            change.path,
+                            blob.data.len(),
+                            blob.size
+                        )),
+                        Err(err) => hookrt_guest::write_line(&format!("read-blobs: {}: {err:?}", change.path)),
+                    }
+                }
+            }
             Verdict::Accept
         }
         "escape" => {

@@ -1,0 +1,108 @@
+//! A module's compiled code: from the cache when it is there, else
+//! compiled on a thread of its own, so that a push can stop waiting for a
+//! compile that outlasts its time budget (and fail closed) instead of
+//! running over it.
+//!
+//! Compiling belongs before the first push (`hookrt check`, `hookrt
+//! install`): a Python or JavaScript policy takes seconds and hundreds of
+//! MiB to compile. When a push does meet an uncompiled module, concurrent
+//! pushes wait for one compile, not each make their own: the first takes
+//! the entry's lock, the others wait for it and then find the entry.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::Component;
+
+use super::cache::Entry;
+use super::engine::Sandbox;
+use super::module::LoadError;
+use crate::timing;
+
+impl Sandbox {
+    /// The compiled code of `wasm` (the module of policy `name`) if the
+    /// cache has it.
+    pub(crate) fn cached(&self, name: &str, wasm: &[u8]) -> Option<Component> {
+        let started = Instant::now();
+        let cache = self.cache.as_ref()?;
+        let component = cache.load(&self.engine, &cache.entry(&self.engine, wasm))?;
+        timing::record("cache-load", name, started.elapsed());
+        Some(component)
+    }
+
+    /// The compiled code of `wasm` (the module of policy `name`), compiled
+    /// by `deadline` if it is not in the cache, or [`LoadError::NotCompiled`];
+    /// with whether it was compiled here (rather than found compiled).
+    pub(crate) fn component(
+        &self,
+        name: &str,
+        wasm: Vec<u8>,
+        deadline: Option<Instant>,
+    ) -> Result<(Component, bool), LoadError> {
+        let started = Instant::now();
+        let Some(cache) = &self.cache else {
+            return Ok((self.compile(name, wasm, None, started, deadline)?, true));
+        };
+        let entry = cache.entry(&self.engine, &wasm);
+        if let Some(component) = cache.load(&self.engine, &entry) {
+            timing::record("cache-load", name, started.elapsed());
+            return Ok((component, false));
+        }
+        // Another hook run may be compiling it: wait for its entry rather
+        // than compile it a second time.
+        let lock = cache.lock(&entry, deadline).map_err(|_| LoadError::NotCompiled { waited: started.elapsed() })?;
+        if let Some(component) = cache.load(&self.engine, &entry) {
+            timing::record("compile-wait", name, started.elapsed());
+            return Ok((component, false));
+        }
+        Ok((self.compile(name, wasm, Some((entry, lock)), started, deadline)?, true))
+    }
+
+    /// Compiles `wasm` on a thread of its own, which stores it as the cache
+    /// `entry` if there is one (and only then lets go of the entry's lock),
+    /// and waits for it until `deadline`. A thread given up on goes on: in an embedding server its
+    /// work reaches the cache for the next push; the `hookrt` binary exits
+    /// after the push, which ends it.
+    fn compile(
+        &self,
+        name: &str,
+        wasm: Vec<u8>,
+        entry: Option<(Entry, Option<std::fs::File>)>,
+        started: Instant,
+        deadline: Option<Instant>,
+    ) -> Result<Component, LoadError> {
+        let (engine, cache) = (self.engine.clone(), self.cache.clone());
+        let (done, result) = mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new().name("hookrt-compile".into()).spawn(move || {
+            let compiled = Component::new(&engine, &wasm).map_err(|e| LoadError::classify_compile(&wasm, &e));
+            if let (Some(cache), Some((entry, lock))) = (&cache, entry) {
+                if let Ok(component) = &compiled {
+                    cache.store(&entry, component);
+                }
+                cache.unlock(&entry, lock);
+            }
+            // Nobody may be waiting any more; that is fine.
+            let _ = done.send(compiled);
+        });
+        if let Err(err) = spawned {
+            return Err(LoadError::Compile(format!("cannot start a thread to compile it: {err}")));
+        }
+        let received = match deadline {
+            Some(deadline) => result.recv_timeout(deadline.saturating_duration_since(Instant::now())),
+            None => result.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+        };
+        match received {
+            Ok(compiled) => {
+                timing::record("compile", name, started.elapsed());
+                compiled
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(LoadError::NotCompiled { waited: started.elapsed() }),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(LoadError::Compile("the compiler stopped without a result (a bug in hookrt)".into()))
+            }
+        }
+    }
+}
+
+/// How often a hook run that waits for another's compile looks again.
+pub(crate) const LOCK_POLL: Duration = Duration::from_millis(20);

@@ -1,0 +1,80 @@
+//! Reading the start of a blob, differentially against git: every blob of
+//! repositories that store them loose, packed whole and as OFS_DELTA and
+//! REF_DELTA chains (tests/fixtures/blobs.sh), read at many lengths through
+//! the library, must give the bytes `git cat-file` gives, with the size
+//! and binary test git's would. The memory side (a 100 MiB blob costs a
+//! read's worth, not the blob) is in hostile.rs.
+
+use std::path::Path;
+use std::process::Command;
+
+use hookrt::HookKind;
+use hookrt::git::Repo;
+
+use crate::support::run_fixture;
+
+fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = Command::new("git").current_dir(dir).args(args).env("GIT_CONFIG_NOSYSTEM", "1").output().expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// The ids of every blob in `repo`, and how many of them are deltas.
+fn blobs(repo: &Path) -> (Vec<String>, usize) {
+    let list = String::from_utf8(git(repo, &["cat-file", "--batch-all-objects", "--batch-check"])).expect("utf-8");
+    let ids: Vec<String> =
+        list.lines().filter(|l| l.contains(" blob ")).map(|l| l.split(' ').next().expect("an id").to_owned()).collect();
+    let mut deltas = 0;
+    for pack in std::fs::read_dir(repo.join("objects/pack")).expect("packs").flatten() {
+        if pack.path().extension().is_some_and(|e| e == "idx") {
+            let shown = git(repo, &["verify-pack", "-v", pack.path().to_str().expect("utf-8")]);
+            // A delta's line ends with its depth and base.
+            deltas += String::from_utf8_lossy(&shown)
+                .lines()
+                .filter(|l| l.contains(" blob ") && l.split_whitespace().count() == 7)
+                .count();
+        }
+    }
+    (ids, deltas)
+}
+
+#[test]
+fn the_start_of_every_blob_is_what_git_reads_however_it_is_stored() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    run_fixture("blobs.sh", &[dir.path().to_str().expect("utf-8")]);
+    for name in ["ofs.git", "ref.git"] {
+        let repo_dir = dir.path().join(name);
+        let (ids, deltas) = blobs(&repo_dir);
+        assert!(deltas >= 10, "{name}: only {deltas} deltas; the fixture is meant to make chains");
+        let repo = Repo::open(&repo_dir, &[repo_dir.join("objects")], HookKind::PreReceive, &[]).expect("open");
+        for id in &ids {
+            let whole = git(&repo_dir, &["cat-file", "blob", id]);
+            let oid = gix::ObjectId::from_hex(id.as_bytes()).expect("an id");
+            let size = whole.len();
+            for max in [
+                0,
+                1,
+                100,
+                7999,
+                8000,
+                8001,
+                65535,
+                65536,
+                65537,
+                100_000,
+                size / 2,
+                size.saturating_sub(1),
+                size,
+                size + 1,
+            ] {
+                let blob = repo.read_blob(oid, max, None).unwrap_or_else(|e| panic!("{name} {id} max {max}: {e}"));
+                let want = &whole[..max.min(size)];
+                assert!(blob.data == want, "{name} {id}, first {max} of {size} bytes differ from git's");
+                assert_eq!(blob.size, size as u64, "{name} {id}");
+                assert_eq!(blob.truncated, max < size, "{name} {id} max {max}");
+                // git's buffer_is_binary: a NUL in the first 8000 bytes.
+                assert_eq!(blob.looks_binary, whole[..size.min(8000)].contains(&0), "{name} {id} max {max}");
+            }
+        }
+    }
+}
