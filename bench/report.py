@@ -20,7 +20,12 @@ TARGETS = [
 
 # hookrt's phases, in the order a hook run goes through them (see
 # runtime/src/timing.rs); summed over the policies of a run.
-PHASES = ["config", "repository", "engine", "compile", "cache-load", "instantiate", "check", "walk", "hook"]
+PHASES = ["config", "repository", "engine", "compile", "compile-wait", "cache-load", "instantiate", "check", "walk",
+          "hook"]
+
+# (language, the example's warm case, its first-run case): what a push pays
+# when nothing compiled the policy before it (`hookrt check` does).
+FIRST_RUNS = [("Rust (no-wip)", "one", "first"), ("Python (conventional-commits)", "python", "python-first")]
 
 
 def medians(cases, median) -> dict:
@@ -75,6 +80,19 @@ def render(cases, machine: dict, commits: int, rounds: int, median) -> str:
         value = figure(m)
         shown = f"{value:.2f}×" if unit == "ratio" else f"{value:.2f} {unit}"
         lines.append(f"| {what} | {target} | {shown} | {verdict(value, goal, how)} |")
+    lines += [
+        "",
+        "## First run and later runs",
+        "",
+        "A 1-commit push with the policy's compiled code in the cache (warm: after `hookrt install` or "
+        "`hookrt check`), and with an empty cache (first run: the push compiles it).",
+        "",
+        "| policy | warm | first run | first ÷ warm |",
+        "|---|---:|---:|---:|",
+    ]
+    for language, warm, first in FIRST_RUNS:
+        w, f = m[warm]["wall"], m[first]["wall"]
+        lines.append(f"| {language} | {ms(w)} | {ms(f)} | {f / w:.0f}× |")
     lines += [
         "",
         "## Where hookrt's time goes",

@@ -57,6 +57,10 @@ def policy_dir(root: Path, name: str, policies: Path, modules: list[str]) -> Pat
         shutil.copy(policies / f"{module}.wasm", dir)
     if "jira-keys" in modules:
         (dir / "hookrt.toml").write_text('[policy.jira-keys.settings]\nprojects = ["HOOK", "OPS"]\n')
+    if "conventional-commits" in modules:
+        # A first run compiles the Python policy inside the push: give it
+        # the time a slow machine takes, so that it is measured, not cut.
+        (dir / "hookrt.toml").write_text("[push]\nbudget_ms = 300_000\n")
     return dir
 
 
@@ -67,6 +71,7 @@ def cases(args, fx: dict, scratch: Path) -> list[Case]:
         "walk": policy_dir(scratch, "walk", args.policies, ["jira-keys"]),
         "veto": policy_dir(scratch, "veto", args.policies, ["no-wip"]),
         "three": policy_dir(scratch, "three", args.policies, ["no-wip", "jira-keys", "protect-branches"]),
+        "python": policy_dir(scratch, "python", args.policies, ["conventional-commits"]),
     }
     git = ["git", "-c", "core.commitGraph=false"]
 
@@ -90,6 +95,12 @@ def cases(args, fx: dict, scratch: Path) -> list[Case]:
              stdin=f"{main} {small} refs/heads/small\n", quarantine="small", cache="cold", hookrt=True),
         Case("first", "hookrt: no-wip, first run (cold)", hookrt("veto"), stdin=f"{main} {small} refs/heads/small\n",
              quarantine="small", cache="cold", hookrt=True),
+        # The Python example (its subject rule vetoes the fixture's `HOOK-2:`
+        # commit): what a policy carrying its interpreter costs.
+        Case("python", "hookrt: Python policy, 1-commit push", hookrt("python"),
+             stdin=f"{main} {small} refs/heads/small\n", quarantine="small", exit=1, cache="warm", hookrt=True),
+        Case("python-first", "hookrt: Python policy, first run (cold)", hookrt("python"),
+             stdin=f"{main} {small} refs/heads/small\n", quarantine="small", exit=1, cache="cold", hookrt=True),
     ]
 
 

@@ -191,3 +191,67 @@ fn documented_in_admin(line: &str) {
     let doc = std::fs::read_to_string(crate::support::in_repo("docs/admin.md")).expect("read docs/admin.md");
     assert!(doc.contains(line), "docs/admin.md does not show {line:?}");
 }
+
+/// Sets the time `path` was last used (its modification time) to `days`
+/// ago.
+fn last_used(path: &Path, days: u64) {
+    let when = std::time::SystemTime::now() - std::time::Duration::from_secs(days * 24 * 60 * 60 + 60);
+    std::fs::File::options().write(true).open(path).expect("open").set_modified(when).expect("set the time");
+}
+
+#[test]
+fn entries_unused_for_30_days_go_when_another_is_stored_and_used_ones_stay() {
+    let (server, cache) = server_with_cache(0o700);
+    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.commit("one");
+    push(&server, &cache).assert_ok();
+    let [used] = &entries(&cache)[..] else { panic!("one entry: {:?}", entries(&cache)) };
+    let used = used.clone();
+    // no-wip's entry was last used 40 days ago; so was an entry of a module
+    // no longer installed anywhere. What a compile killed midway leaves (a
+    // temporary file, a lock) is two hours old.
+    last_used(&used, 40);
+    let gone = cache.join(format!("{}.cwasm", "ab".repeat(32)));
+    std::fs::write(&gone, b"the code of a policy removed long ago").expect("write");
+    last_used(&gone, 40);
+    let (temporary, lock) = (cache.join(".tmpA1b2C3"), cache.join(format!("{}.lock", "cd".repeat(32))));
+    for file in [&temporary, &lock] {
+        std::fs::write(file, b"").expect("write");
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 60 * 60);
+        std::fs::File::options().write(true).open(file).expect("open").set_modified(two_hours_ago).expect("time");
+    }
+
+    // A push uses no-wip's entry, which marks it used; storing nothing, it
+    // removes nothing.
+    server.commit("two");
+    push(&server, &cache).assert_ok();
+    assert!(gone.exists() && temporary.exists());
+    // A new policy is compiled and stored: the cache makes room.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    server.add_policy("new", &crate::load::unique_no_wip(scratch.path()));
+    server.commit("three");
+    push(&server, &cache).assert_ok();
+    let left = entries(&cache);
+    assert!(left.contains(&used), "the entry in use was removed: {left:?}");
+    assert_eq!(left.len(), 2, "no-wip's and the new policy's entries, and nothing else: {left:?}");
+}
+
+#[test]
+fn past_2_gib_the_least_recently_used_entries_go() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cache = hookrt::sandbox::Cache::open(dir.path().join("cache")).expect("open the cache");
+    // Three entries of 1 GiB each (sparse: nothing is written), used 3, 2
+    // and 1 days ago.
+    let entry = |days: u64| {
+        let path = cache.dir().join(format!("{days:064}.cwasm"));
+        std::fs::File::create(&path).expect("create").set_len(1 << 30).expect("size");
+        last_used(&path, days);
+        path
+    };
+    let [oldest, older, newest] = [entry(3), entry(2), entry(1)];
+    cache.evict(std::time::SystemTime::now());
+    assert!(!oldest.exists(), "3 GiB in all: the least recently used goes");
+    assert!(older.exists() && newest.exists(), "2 GiB are kept");
+    assert_eq!(hookrt::sandbox::MAX_BYTES, 2 << 30, "docs/security.md and admin.md say 2 GiB");
+    assert_eq!(hookrt::sandbox::MAX_AGE.as_secs(), 30 * 24 * 60 * 60, "the docs say 30 days");
+}

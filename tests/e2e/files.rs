@@ -155,3 +155,49 @@ fn a_policy_that_never_asks_for_files_pays_nothing_for_them() {
     assert_eq!((&heavy.1, &heavy.2, &heavy.3), (&zero, &zero, &zero), "host work with 200 files");
     assert_eq!(plain.0, heavy.0, "the same fuel whatever the commit holds");
 }
+
+/// A commit that changes more paths than `changes_max` is an error the
+/// policy sees, never a shorter list: `prohibited-files` (a GitLab push
+/// rule) vetoes it rather than pass files it was not shown, and the veto
+/// names the cap. One path fewer is listed whole.
+#[test]
+fn a_commit_with_more_paths_than_changes_max_is_refused_not_cut_short() {
+    let server = Server::with_example("prohibited-files");
+    server.write_config("[policy.prohibited-files]\nchanges_max = 1000\n");
+    for i in 0..1000 {
+        server.write_file(&format!("vendor/lib{i:04}.c"), format!("int f{i};\n"));
+    }
+    server.commit("vendor 1000 files");
+    server.push(&["origin", "main"]).assert_ok();
+
+    // 999 more, a secret among them, and one rename (a deletion and an
+    // addition, listed as one change): 1000 changes, still listed.
+    for i in 1000..1999 {
+        server.write_file(&format!("vendor/lib{i:04}.c"), format!("int f{i};\n"));
+    }
+    std::fs::rename(server.work.join("vendor/lib0000.c"), server.work.join("vendor/id_rsa")).expect("rename");
+    server.commit("vendor 999 more and a key");
+    let pushed = server.push(&["origin", "main"]).assert_rejected();
+    assert!(pushed.stderr.contains("vendor/id_rsa may hold a secret"), "{}", pushed.stderr);
+
+    // One more file: the policy is told, and says so.
+    server.git(&["reset", "--quiet", "--hard", "HEAD~1"]);
+    for i in 1000..2001 {
+        server.write_file(&format!("vendor/lib{i:04}.c"), format!("int f{i};\n"));
+    }
+    server.commit("vendor 1001 more");
+    let pushed = server.push(&["origin", "main"]).assert_rejected();
+    pushed.assert_line("hookrt: policy prohibited-files vetoed refs/heads/main");
+    assert!(
+        pushed.stderr.contains("the repository could not be read to check the commit's files"),
+        "{}",
+        pushed.stderr
+    );
+    assert!(
+        pushed.stderr.contains(
+            "changes more than 1000 paths, the most hookrt lists for one commit (`changes_max` in hookrt.toml)"
+        ),
+        "{}",
+        pushed.stderr
+    );
+}

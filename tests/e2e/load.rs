@@ -186,11 +186,7 @@ fn many_first_runs_of_a_new_policy_compile_it_once_and_share_one_sound_entry() {
     std::fs::create_dir(&cache).expect("create the cache dir");
     // hookrt may refuse a cache directory others can write to.
     std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).expect("chmod 0700");
-    // A module no cache has seen: no-wip with a custom section of its own.
-    let policy = scratch.path().join("no-wip-unique.wasm");
-    let mut wasm = std::fs::read(example_policy("no-wip")).expect("read no-wip");
-    wasm.extend(custom_section("hookrt-load-test", scratch.path().to_string_lossy().as_bytes()));
-    std::fs::write(&policy, wasm).expect("write the unique policy");
+    let policy = unique_no_wip(scratch.path());
 
     let servers: Vec<Server> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..FIRST_RUNS).map(|_| s.spawn(Server::new)).collect();
@@ -321,6 +317,16 @@ fn to_pushed(out: Output) -> Pushed {
 /// A commit in the clone with `parent`'s tree and `message`, on no branch.
 fn commit_tree(server: &Server, parent: &str, message: &str) -> String {
     server.git(&["commit-tree", &format!("{parent}^{{tree}}"), "-p", parent, "-m", message])
+}
+
+/// A module no cache has seen: no-wip with a custom section naming `dir`,
+/// written there.
+pub(crate) fn unique_no_wip(dir: &std::path::Path) -> std::path::PathBuf {
+    let policy = dir.join("no-wip-unique.wasm");
+    let mut wasm = std::fs::read(example_policy("no-wip")).expect("read no-wip");
+    wasm.extend(custom_section("hookrt-load-test", dir.to_string_lossy().as_bytes()));
+    std::fs::write(&policy, wasm).expect("write the unique policy");
+    policy
 }
 
 /// A wasm custom section (id 0): its size, the name's length and the name,

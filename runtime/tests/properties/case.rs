@@ -103,8 +103,14 @@ fn context() -> impl Strategy<Value = PushContext> {
 
 fn limits() -> impl Strategy<Value = CaseLimits> {
     let count = || 0..=i64::MAX as u64;
-    (of(count()), of(any::<u32>()), of(count()), of(count())).prop_map(
-        |(fuel, memory_mib, timeout_ms, blob_read_kib)| CaseLimits { fuel, memory_mib, timeout_ms, blob_read_kib },
+    (of(count()), of(any::<u32>()), of(count()), of(count()), of(any::<u32>())).prop_map(
+        |(fuel, memory_mib, timeout_ms, blob_read_kib, changes_max)| CaseLimits {
+            fuel,
+            memory_mib,
+            timeout_ms,
+            blob_read_kib,
+            changes_max,
+        },
     )
 }
 
@@ -199,6 +205,7 @@ fn render_case(case: &Case) -> Table {
     put(&mut limit_table, "memory_mib", limits.memory_mib.map(int));
     put(&mut limit_table, "timeout_ms", limits.timeout_ms.map(int));
     put(&mut limit_table, "blob_read_kib", limits.blob_read_kib.map(int));
+    put(&mut limit_table, "changes_max", limits.changes_max.map(int));
     put(&mut out, "limits", table(limit_table));
     put(&mut out, "settings", table(case.settings.clone().into_iter().collect()));
     put(&mut out, "setup", tables(&case.setup, |r| render_ref(&r.name, &r.from, &r.commits, false, &r.annotated)));

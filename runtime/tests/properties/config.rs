@@ -44,11 +44,11 @@ fn policy() -> impl Strategy<Value = (PolicyConfig, BTreeMap<String, SettingValu
     let on_failure = proptest::sample::select(vec![OnFailure::Reject, OnFailure::Allow]);
     let strings = || of(proptest::collection::vec(text(), 0..3));
     let keys = (of(path()), of(hook), of(mode), of(on_failure), of(any::<bool>()), strings(), strings(), strings());
-    let limits = (of(positive()), of(1..=4096u32), of(positive()), of(0..=4u64 << 20));
+    let limits = (of(positive()), of(1..=4096u32), of(positive()), of(0..=4u64 << 20), of(1..=u32::MAX));
     let settings = proptest::collection::btree_map(text(), setting(), 0..4);
     (keys, limits, settings).prop_map(
         |((module, hook, mode, on_failure, mandatory, refs, exclude_refs, bypass), limits, settings)| {
-            let (fuel, memory_mib, timeout_ms, blob_read_kib) = limits;
+            let (fuel, memory_mib, timeout_ms, blob_read_kib, changes_max) = limits;
             let config = PolicyConfig {
                 module,
                 hook,
@@ -62,6 +62,7 @@ fn policy() -> impl Strategy<Value = (PolicyConfig, BTreeMap<String, SettingValu
                 memory_mib,
                 timeout_ms,
                 blob_read_kib,
+                changes_max,
                 settings: None,
             };
             (config, settings)
@@ -140,6 +141,7 @@ impl Model {
                 ("memory_mib", config.memory_mib.map(int)),
                 ("timeout_ms", config.timeout_ms.map(int)),
                 ("blob_read_kib", config.blob_read_kib.map(int)),
+                ("changes_max", config.changes_max.map(int)),
             ];
             let mut entry = set_keys(keys);
             if !settings.is_empty() {
@@ -169,7 +171,7 @@ fn on_failure_name(on_failure: OnFailure) -> &'static str {
 const TOKENS: &[&str] = &[
     "\n", "\n", " ", "=", " = ", "[", "]", "[[", "]]", "{", "}", ",", ".", "\"", "'", "#", "[push]\n", "[audit]\n",
     "[policy.a]\n", "[policy.\"b c\"]\n", "[policy.a.settings]\n", "policy", "settings", "budget_ms", "fuel",
-    "memory_mib", "timeout_ms", "blob_read_kib", "mode", "hook", "on_failure", "refs", "bypass", "module",
+    "memory_mib", "timeout_ms", "blob_read_kib", "changes_max", "mode", "hook", "on_failure", "refs", "bypass", "module",
     "mandatory", "enabled", "path", "keep", "max_mib", "0", "1", "4097", "-1", "99999999999999999999", "1.5",
     "true", "\"enforce\"", "\"update\"", "\"x.wasm\"", "[\"refs/heads/*\"]", "1979-05-27", "{ a = 1 }", "é",
 ];
@@ -180,7 +182,7 @@ const TOKENS: &[&str] = &[
 const LINES: &[&str] = &[
     "\n", "# comment\n", "[push]\n", "[audit]\n", "[policy.a]\n", "[policy.\"b c\"]\n", "[policy.a.settings]\n",
     "[policy.b]\n", "fuel = 0\n", "fuel = 7\n", "memory_mib = 4097\n", "memory_mib = 64\n", "timeout_ms = 0\n",
-    "blob_read_kib = 4194305\n", "budget_ms = 0\n", "budget_ms = 5\n", "settings = { k = [1] }\n",
+    "blob_read_kib = 4194305\n", "changes_max = 0\n", "budget_ms = 0\n", "budget_ms = 5\n", "settings = { k = [1] }\n",
     "settings.k = { a = 1 }\n", "settings.d = 1979-05-27\n", "settings.s = \"x\"\n", "k = [\"a\", 1]\n",
     "mode = \"evaluate\"\n", "hook = \"post-receive\"\n", "hook = \"pre-push\"\n", "path = \"audit.log\"\n",
     "module = \"x.wasm\"\n", "enabled = true\n", "refs = [\"refs/heads/*\"]\n", "fule = 1\n",
@@ -231,7 +233,7 @@ proptest! {
 
     /// A value no policy can run under is refused at its line.
     #[test]
-    fn an_impossible_limit_is_an_error_at_its_policy(model in model(), which in 0..5usize) {
+    fn an_impossible_limit_is_an_error_at_its_policy(model in model(), which in 0..6usize) {
         prop_assume!(!model.policies.is_empty());
         let mut model = model;
         let (name, (config, _)) = model.policies.iter_mut().next().expect("a policy");
@@ -240,6 +242,7 @@ proptest! {
             1 => config.memory_mib = Some(0),
             2 => config.memory_mib = Some(4097),
             3 => config.timeout_ms = Some(0),
+            4 => config.changes_max = Some(0),
             _ => config.blob_read_kib = Some((4 << 20) + 1),
         }
         let name = name.clone();
