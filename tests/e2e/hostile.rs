@@ -105,7 +105,8 @@ fn walking_a_huge_history_forever_meets_the_deadline() {
 
 #[test]
 fn memory_bomb_hits_the_memory_cap() {
-    let (pushed, record) = attack("memory-hog", "[policy.hostile]\nmemory_mib = 32\n");
+    let (pushed, record, peak) = attack_module(&test_guest("memory-hog"), "[policy.hostile]\nmemory_mib = 32\n");
+    assert_peak_under(peak, 32);
     // How far the last grow reached depends on the guest's allocator.
     let prefix = "hookrt: policy hostile: exceeded its memory limit (32 MiB): a linear memory grew to ";
     let line = pushed.remote_lines().into_iter().find(|l| l.starts_with(prefix));
@@ -152,15 +153,21 @@ fn walks_opened_and_never_closed_stop_at_the_resource_cap() {
 }
 
 /// The `huge-*` attack `attack`, with a text of `mib` MiB.
-fn huge(attack: &str, mib: u32) -> (Pushed, Value) {
+fn huge(attack: &str, mib: u32) -> (Pushed, Value, u64) {
     let config = format!("[policy.hostile.settings]\nattack = \"{attack}\"\nmib = {mib}\n");
-    let (pushed, record) = self::attack("hostile", &config);
-    (pushed, record)
+    attack_module(&test_guest("hostile"), &config)
+}
+
+/// Asserts that hookrt's peak RSS, `peak_kib`, stayed under the policy's
+/// cap of `cap_mib` plus the overhead docs/security.md states.
+fn assert_peak_under(peak_kib: u64, cap_mib: u64) {
+    let bound = cap_mib + memory::OVERHEAD_MIB;
+    assert!(peak_kib >> 10 < bound, "hookrt's peak RSS was {} MiB, past {bound} MiB", peak_kib >> 10);
 }
 
 #[test]
 fn an_8_mib_veto_is_cut_with_a_note() {
-    let (pushed, record) = huge("huge-veto", 8);
+    let (pushed, record, _) = huge("huge-veto", 8);
     pushed.assert_line("hookrt: policy hostile vetoed refs/heads/main");
     let summary = pushed.remote_lines().into_iter().find(|l| l.starts_with("  xxx")).expect("the summary line");
     assert!(summary.ends_with("x … [cut by hookrt: 8388608 bytes in all]"), "{}", &summary[summary.len() - 80..]);
@@ -176,7 +183,7 @@ fn an_8_mib_veto_is_cut_with_a_note() {
 
 #[test]
 fn an_8_mib_line_is_cut_with_a_note() {
-    let (pushed, record) = huge("huge-line", 8);
+    let (pushed, record, _) = huge("huge-line", 8);
     let line = pushed.remote_lines().into_iter().find(|l| l.starts_with("[hostile] zzz")).expect("the line");
     assert!(line.ends_with("z … [cut by hookrt: 8388608 bytes in all]"), "{}", &line[line.len() - 80..]);
     assert!(pushed.stderr.len() < 64 << 10, "the pusher got {} bytes", pushed.stderr.len());
@@ -186,11 +193,12 @@ fn an_8_mib_line_is_cut_with_a_note() {
 #[test]
 fn a_100_mib_veto_or_line_is_refused_before_hookrt_copies_it() {
     for attack in ["huge-veto", "huge-line"] {
-        let (pushed, record) = huge(attack, 100);
+        let (pushed, record, peak) = huge(attack, 100);
         let line = "hookrt: policy hostile: exceeded its memory limit (256 MiB): it handed hookrt more than 16 MiB at \
                     once (its verdict, or what it passed to one host call)";
         assert_failed(&pushed, &record, "memory", line);
         assert!(pushed.stderr.len() < 64 << 10, "the pusher got {} bytes", pushed.stderr.len());
+        assert_peak_under(peak, 256);
     }
 }
 

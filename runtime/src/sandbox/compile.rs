@@ -60,9 +60,9 @@ impl Sandbox {
 
     /// Compiles `wasm` on a thread of its own, which stores it as the cache
     /// `entry` if there is one (and only then lets go of the entry's lock),
-    /// and waits for it until `deadline`. A thread given up on goes on: in an embedding server its
-    /// work reaches the cache for the next push; the `hookrt` binary exits
-    /// after the push, which ends it.
+    /// and waits for it until `deadline`. A thread given up on goes on: in
+    /// an embedding server its work reaches the cache for the next push;
+    /// the `hookrt` binary exits after the push, which ends it.
     fn compile(
         &self,
         name: &str,
