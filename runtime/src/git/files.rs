@@ -160,11 +160,12 @@ impl Repo {
         let size = self.odb.header(&id)?.1;
         // Enough to read what is asked and to tell binary content.
         let want = usize::try_from(size).unwrap_or(usize::MAX).min(max.max(BINARY_PROBE));
-        let prefix = match want as u64 == size {
-            true => None,
-            false => super::prefix::Locator::new(&self.odb.dirs, self.odb.hash_kind())
+        let prefix = if want as u64 == size {
+            None
+        } else {
+            super::prefix::Locator::new(&self.odb.dirs, self.odb.hash_kind())
                 .read_prefix(id, want, deadline)
-                .map_err(|err| LookupError::bounded(deadline, id, err))?,
+                .map_err(|err| LookupError::bounded(deadline, id, err))?
         };
         let data = match &prefix {
             Some(prefix) => prefix.as_slice(),

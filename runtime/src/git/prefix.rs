@@ -12,6 +12,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use gix::ObjectId;
@@ -36,29 +37,29 @@ struct Piece {
 /// An object as it is stored.
 enum Stored {
     Loose(PathBuf),
-    Packed { pack: std::sync::Arc<pack::data::File>, entry: pack::data::Entry },
+    Packed { pack: Arc<pack::data::File>, entry: pack::data::Entry },
 }
 
 /// Finds objects on disk in a list of object directories (and their
 /// `info/alternates`), in order.
-pub(super) struct Locator<'a> {
-    dirs: &'a [PathBuf],
+pub(super) struct Locator {
+    /// The object directories with their alternates, in lookup order.
+    dirs: Vec<PathBuf>,
     hash: gix::hash::Kind,
     /// Packs opened so far, with their indexes.
-    packs: Vec<(pack::index::File, std::sync::Arc<pack::data::File>)>,
+    packs: Vec<(pack::index::File, Arc<pack::data::File>)>,
     opened: bool,
 }
 
-impl<'a> Locator<'a> {
-    pub(super) fn new(dirs: &'a [PathBuf], hash: gix::hash::Kind) -> Self {
-        Locator { dirs, hash, packs: Vec::new(), opened: false }
+impl Locator {
+    pub(super) fn new(dirs: &[PathBuf], hash: gix::hash::Kind) -> Self {
+        Locator { dirs: with_alternates(dirs), hash, packs: Vec::new(), opened: false }
     }
 
     /// Where `id` is stored, if it is found as a loose object or in a pack.
     fn locate(&mut self, id: &gix::oid) -> Option<Stored> {
         let hex = id.to_hex().to_string();
-        let dirs = with_alternates(self.dirs);
-        for dir in &dirs {
+        for dir in &self.dirs {
             let loose = dir.join(&hex[..2]).join(&hex[2..]);
             if loose.is_file() {
                 return Some(Stored::Loose(loose));
@@ -66,7 +67,7 @@ impl<'a> Locator<'a> {
         }
         if !self.opened {
             self.opened = true;
-            for dir in &dirs {
+            for dir in &self.dirs {
                 let Ok(list) = std::fs::read_dir(dir.join("pack")) else { continue };
                 for item in list.flatten() {
                     let idx = item.path();
@@ -74,7 +75,7 @@ impl<'a> Locator<'a> {
                         && let Ok(index) = pack::index::File::at(&idx, self.hash)
                         && let Ok(data) = pack::data::File::at(idx.with_extension("pack"), self.hash)
                     {
-                        self.packs.push((index, std::sync::Arc::new(data)));
+                        self.packs.push((index, Arc::new(data)));
                     }
                 }
             }
@@ -82,7 +83,7 @@ impl<'a> Locator<'a> {
         self.packs.iter().find_map(|(index, data)| {
             let offset = index.pack_offset_at_index(index.lookup(id)?);
             let entry = data.entry(offset).ok()?;
-            Some(Stored::Packed { pack: std::sync::Arc::clone(data), entry })
+            Some(Stored::Packed { pack: Arc::clone(data), entry })
         })
     }
 
@@ -120,7 +121,7 @@ impl<'a> Locator<'a> {
                             )
                             .ok_or("a delta's base lies outside its pack")?;
                             let base = pack.entry(offset).map_err(|e| e.to_string())?;
-                            Some(Stored::Packed { pack: std::sync::Arc::clone(pack), entry: base })
+                            Some(Stored::Packed { pack: Arc::clone(pack), entry: base })
                         }
                         pack::data::entry::Header::RefDelta { base_id } => Some(
                             self.locate(&base_id).ok_or_else(|| format!("the base {base_id} of a delta is missing"))?,
