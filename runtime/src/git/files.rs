@@ -156,8 +156,7 @@ impl Repo {
     /// follows `max`, not the blob (see `git::prefix`).
     pub fn read_blob(&self, id: ObjectId, max: usize, deadline: Option<Instant>) -> Result<Blob, LookupError> {
         let mut buf = Vec::new();
-        let id = self.peeled(id, gix::object::Kind::Blob, &mut buf)?;
-        let size = self.odb.header(&id)?.1;
+        let (id, size) = self.peeled(id, gix::object::Kind::Blob, &mut buf)?;
         // Enough to read what is asked and to tell binary content.
         let want = usize::try_from(size).unwrap_or(usize::MAX).min(max.max(BINARY_PROBE));
         let prefix = if want as u64 == size {

@@ -207,21 +207,23 @@ impl Repo {
     /// Only the header is read before the kind is known, so asking for a
     /// huge blob as a commit costs nothing.
     fn object<'b>(&self, id: ObjectId, kind: gix::object::Kind, buf: &'b mut Vec<u8>) -> Result<&'b [u8], LookupError> {
-        let id = self.peeled(id, kind, buf)?;
+        let (id, _) = self.peeled(id, kind, buf)?;
         Ok(self.odb.read(&id, buf)?.data)
     }
 
-    /// The id of the object of `kind` that `id` names, peeling tags, from
-    /// headers alone but for the tags.
-    fn peeled(&self, id: ObjectId, kind: gix::object::Kind, buf: &mut Vec<u8>) -> Result<ObjectId, LookupError> {
-        let (mut id, mut actual) = (id, self.odb.header(&id)?.0);
+    /// The id and size of the object of `kind` that `id` names, peeling
+    /// tags, from headers alone but for the tags.
+    fn peeled(&self, id: ObjectId, kind: gix::object::Kind, buf: &mut Vec<u8>) -> Result<(ObjectId, u64), LookupError> {
+        let (mut actual, mut size) = self.odb.header(&id)?;
+        let mut id = id;
         if actual == gix::object::Kind::Tag && kind != gix::object::Kind::Tag {
             (id, actual) = self.odb.peel(id, buf)?;
+            size = self.odb.header(&id)?.1;
         }
         if actual != kind {
             return Err(LookupError::Invalid(format!("{id} is a {actual}, not a {kind}")));
         }
-        Ok(id)
+        Ok((id, size))
     }
 
     /// Reads and decodes one commit.

@@ -21,13 +21,15 @@ use crate::timing;
 
 impl Sandbox {
     /// The compiled code of `wasm` (the module of policy `name`) if the
-    /// cache has it.
-    pub(crate) fn cached(&self, name: &str, wasm: &[u8]) -> Option<Component> {
+    /// cache has it; else where it goes in the cache (none without one),
+    /// for [`Sandbox::compile_missing`].
+    pub(crate) fn cached(&self, name: &str, wasm: &[u8]) -> Result<Component, Option<Entry>> {
         let started = Instant::now();
-        let cache = self.cache.as_ref()?;
-        let component = cache.load(&self.engine, &cache.entry(&self.engine, wasm))?;
+        let cache = self.cache.as_ref().ok_or(None)?;
+        let entry = cache.entry(&self.engine, wasm);
+        let component = cache.load(&self.engine, &entry).ok_or(Some(entry))?;
         timing::record("cache-load", name, started.elapsed());
-        Some(component)
+        Ok(component)
     }
 
     /// The compiled code of `wasm` (the module of policy `name`), compiled
@@ -39,15 +41,26 @@ impl Sandbox {
         wasm: Vec<u8>,
         deadline: Option<Instant>,
     ) -> Result<(Component, bool), LoadError> {
+        match self.cached(name, &wasm) {
+            Ok(component) => Ok((component, false)),
+            Err(entry) => self.compile_missing(name, wasm, entry, deadline),
+        }
+    }
+
+    /// Compiles `wasm`, which [`Sandbox::cached`] did not find at `entry`,
+    /// by `deadline`; or takes it from the cache after all, if another hook
+    /// run was compiling it.
+    pub(crate) fn compile_missing(
+        &self,
+        name: &str,
+        wasm: Vec<u8>,
+        entry: Option<Entry>,
+        deadline: Option<Instant>,
+    ) -> Result<(Component, bool), LoadError> {
         let started = Instant::now();
-        let Some(cache) = &self.cache else {
+        let (Some(cache), Some(entry)) = (&self.cache, entry) else {
             return Ok((self.compile(name, wasm, None, started, deadline)?, true));
         };
-        let entry = cache.entry(&self.engine, &wasm);
-        if let Some(component) = cache.load(&self.engine, &entry) {
-            timing::record("cache-load", name, started.elapsed());
-            return Ok((component, false));
-        }
         // Another hook run may be compiling it: wait for its entry rather
         // than compile it a second time.
         let lock = cache.lock(&entry, deadline).map_err(|_| LoadError::NotCompiled { waited: started.elapsed() })?;

@@ -133,43 +133,40 @@ impl Sandbox {
     ) -> Vec<Result<PolicyModule, LoadError>> {
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(policies.len());
         let next = AtomicUsize::new(0);
-        // A module read but not in the cache is `Err(Ok(wasm))`.
+        // Each thread's modules, and those it read but did not find in the
+        // cache (with where they go there).
         let work = || {
-            let mut done = Vec::new();
+            let (mut done, mut missed) = (Vec::new(), Vec::new());
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some((name, path)) = policies.get(index) else { return done };
-                let loaded = match read_module(path) {
-                    Err(err) => Ok(Err(err)),
+                let Some((name, path)) = policies.get(index) else { return (done, missed) };
+                match read_module(path) {
+                    Err(err) => done.push((index, Err(err))),
                     Ok(wasm) => match self.cached(name, &wasm) {
-                        Some(component) => Ok(self.linked(name, component, false)),
-                        None => Err(wasm),
+                        Ok(component) => done.push((index, self.linked(name, component, false))),
+                        Err(entry) => missed.push((index, wasm, entry)),
                     },
-                };
-                done.push((index, loaded));
+                }
             }
         };
-        let mut loaded: Vec<_> = std::thread::scope(|scope| {
+        let (mut loaded, mut missed) = std::thread::scope(|scope| {
             let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
-            let mut loaded = work();
+            let (mut loaded, mut missed) = work();
             for helper in helpers {
-                loaded.extend(helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+                let (done, more) = helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                loaded.extend(done);
+                missed.extend(more);
             }
-            loaded
+            (loaded, missed)
         });
-        let mut misses: Vec<_> = loaded.iter_mut().filter(|(_, loaded)| loaded.is_err()).collect();
-        misses.sort_by_key(|(_, loaded)| loaded.as_ref().err().map_or(0, Vec::len));
-        for (index, loaded) in misses {
-            if let Err(wasm) = loaded {
-                let name = policies[*index].0;
-                let wasm = std::mem::take(wasm);
-                *loaded =
-                    Ok(self.component(name, wasm, deadline).and_then(|(c, compiled)| self.linked(name, c, compiled)));
-            }
+        missed.sort_by_key(|(_, wasm, _)| wasm.len());
+        for (index, wasm, entry) in missed {
+            let name = policies[index].0;
+            let compiled = self.compile_missing(name, wasm, entry, deadline);
+            loaded.push((index, compiled.and_then(|(component, compiled)| self.linked(name, component, compiled))));
         }
         loaded.sort_by_key(|(index, _)| *index);
-        let not_compiled = || Err(LoadError::Compile("left uncompiled (a bug in hookrt)".into()));
-        loaded.into_iter().map(|(_, loaded)| loaded.unwrap_or_else(|_| not_compiled())).collect()
+        loaded.into_iter().map(|(_, module)| module).collect()
     }
 }
 

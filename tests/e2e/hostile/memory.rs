@@ -26,37 +26,36 @@ fn memory_attack(name: &str, wasm: &[u8], line: &str) {
     assert_peak_under(peak_kib, CAP_MIB);
 }
 
-/// Instructions that grow the tables `$t0`… `$t{count - 1}` to 2^20
-/// elements each and fill them with a function reference (`$nothing`),
-/// so that every element is written.
-fn grow_and_fill(count: usize) -> String {
-    repeat(
+/// `count` empty tables (and the function `$nothing` to fill them with),
+/// to declare in a core module, and the instructions that grow each to
+/// 2^20 elements and fill it, so that every element is written.
+fn filled_tables(count: usize) -> (String, String) {
+    let tables = repeat(count, "(table $t{i} 0 funcref)\n") + "(elem declare func $nothing)\n(func $nothing)\n";
+    let fill = repeat(
         count,
         &format!(
             "(drop (table.grow $t{{i}} (ref.null func) (i32.const {ELEMENTS})))\n\
              (table.fill $t{{i}} (i32.const 0) (ref.func $nothing) (i32.const {ELEMENTS}))\n"
         ),
-    )
+    );
+    (tables, fill)
 }
 
 /// Forty tables, each grown to 2^20 elements and filled (one `table.fill`
 /// each, a few fuel): 320 MiB of tables from a handful of instructions.
 #[test]
 fn tables_grown_and_filled_count_against_the_memory_cap() {
+    let (tables, fill) = filled_tables(40);
     let wasm = policy(&format!(
         r#"(core module $m
              (memory (export "memory") 1)
              {ALLOCATOR}
              {tables}
-             (elem declare func $nothing)
-             (func $nothing)
              (func (export "check") (param i32) (result i32)
                {fill}
                (i32.store8 (i32.const 16) (i32.const 0))
                (i32.const 16)))
            (core instance $main (instantiate $m))"#,
-        tables = repeat(40, "(table $t{i} 0 funcref)\n"),
-        fill = grow_and_fill(40),
     ));
     memory_attack(
         "tables-filled",
@@ -72,11 +71,10 @@ fn tables_grown_and_filled_count_against_the_memory_cap() {
 /// the third instance is refused, as the first two took the whole cap.
 #[test]
 fn a_module_instantiated_many_times_is_counted_once_per_instance() {
+    let (tables, fill) = filled_tables(4);
     let wasm = policy(&format!(
         r#"(core module $hog
              {tables}
-             (elem declare func $nothing)
-             (func $nothing)
              (func $start {fill})
              (start $start))
            {instances}
@@ -85,8 +83,6 @@ fn a_module_instantiated_many_times_is_counted_once_per_instance() {
              {ALLOCATOR}
              {ACCEPT})
            (core instance $main (instantiate $m))"#,
-        tables = repeat(4, "(table $t{i} 0 funcref)\n"),
-        fill = grow_and_fill(4),
         instances = repeat(8, "(core instance $hog{i} (instantiate $hog))\n"),
     ));
     memory_attack(
