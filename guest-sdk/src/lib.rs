@@ -101,17 +101,18 @@ pub mod observer_bindings {
     });
 }
 
-pub use bindings::hookrt::policy::commits::{Filter, WalkError};
+pub use bindings::hookrt::policy::commits::{Filter, MalformedCommit, WalkError};
 pub use bindings::hookrt::policy::repository::{is_ancestor, ref_target};
 pub use bindings::hookrt::policy::types::{
-    Blob, Change, ChangeKind, Commit, Hook, LookupError, ObjectFormat, PullRequest, Push, PushCertificate, PushContext,
-    Pusher, RefClass, RefKind, RefUpdate, SettingError, SettingValue, Signature, Trailer, Verdict, Veto, Warning,
+    Blob, Change, ChangeKind, Commit, Damage, Hook, LookupError, ObjectFormat, PullRequest, Push, PushCertificate,
+    PushContext, Pusher, RefClass, RefKind, RefUpdate, SettingError, SettingValue, Signature, Trailer, Verdict, Veto,
+    Warning,
 };
-pub use commits::Commits;
+pub use commits::{Commits, walk_veto};
 pub use files::{read_blob, read_file};
-#[doc(hidden)]
-pub use observer::settings_ignored;
 pub use observer::{EmitError, emit};
+#[doc(hidden)]
+pub use observer::{settings_ignored, walk_failures_shown};
 
 /// Writes a line to the pusher's terminal (git shows it after `remote:`).
 pub fn write_line(line: &str) {
@@ -133,8 +134,9 @@ impl Push {
 
 impl RefUpdate {
     /// The commits `filter` selects for this update, newest first, pulled
-    /// from the host as the iterator is read. A repository error ends the
-    /// policy with a panic, which rejects the push (fail closed); use
+    /// from the host as the iterator is read. A walk error ends the
+    /// iteration and adds a veto naming the commit and what to do to the
+    /// policy's verdict (fail closed, never a trap); use
     /// [`Commits::try_next`] to handle errors instead.
     pub fn commits(&self, filter: Filter) -> Commits {
         Commits::open(&self.name, filter)
@@ -183,14 +185,15 @@ impl Veto {
         Veto { summary: summary.into(), detail: detail.into(), ref_name: update.name.clone(), commit_id: None }
     }
 
-    /// A veto about one commit on a ref.
+    /// A veto about one commit on a ref. When the commit is malformed
+    /// (its `damage` is not empty), the detail says so, so the pusher
+    /// learns why the policy saw, say, an empty e-mail.
     pub fn commit(update: &RefUpdate, commit: &Commit, summary: impl Into<String>, detail: impl Into<String>) -> Veto {
-        Veto {
-            summary: summary.into(),
-            detail: detail.into(),
-            ref_name: update.name.clone(),
-            commit_id: Some(commit.id.clone()),
+        let mut detail = detail.into();
+        if let Some(note) = commits::damage_note(commit) {
+            detail = if detail.is_empty() { note } else { format!("{detail}\n{note}") };
         }
+        Veto { summary: summary.into(), detail, ref_name: update.name.clone(), commit_id: Some(commit.id.clone()) }
     }
 }
 
@@ -205,6 +208,21 @@ impl Verdict {
     /// Accept when `vetoes` is empty, reject with them otherwise.
     pub fn from_vetoes(vetoes: Vec<Veto>) -> Verdict {
         if vetoes.is_empty() { Verdict::Accept } else { Verdict::Reject(vetoes) }
+    }
+}
+
+/// `verdict` with a veto added for each commit walk that failed while the
+/// policy ran (see [`Commits`]): what it could not read, it did not check.
+#[doc(hidden)]
+pub fn with_walk_failures(verdict: Verdict) -> Verdict {
+    let failures = commits::take_walk_failures();
+    match verdict {
+        _ if failures.is_empty() => verdict,
+        Verdict::Accept => Verdict::Reject(failures),
+        Verdict::Reject(mut vetoes) => {
+            vetoes.extend(failures);
+            Verdict::Reject(vetoes)
+        }
     }
 }
 
@@ -239,10 +257,10 @@ macro_rules! policy {
 
         impl $crate::bindings::Guest for __HookrtPolicy {
             fn check(push: $crate::Push) -> $crate::Verdict {
-                __hookrt_with_settings(|settings| match settings {
+                $crate::with_walk_failures(__hookrt_with_settings(|settings| match settings {
                     Ok(settings) => $check(&push, settings),
                     Err(errors) => $crate::settings_rejected(&push, errors),
-                })
+                }))
             }
 
             fn validate_settings() -> Vec<$crate::SettingError> {

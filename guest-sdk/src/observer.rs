@@ -35,6 +35,15 @@ pub fn settings_ignored(errors: &[SettingError]) {
     }
 }
 
+/// Tells the pusher about each commit walk that failed while the observer
+/// ran: it has no verdict to fail, but what it skipped should be seen.
+#[doc(hidden)]
+pub fn walk_failures_shown() {
+    for veto in crate::commits::take_walk_failures() {
+        crate::warn(&veto);
+    }
+}
+
 /// Registers an observer's exports: the `validated-observer` world, for
 /// post-receive. A crate registers one policy ([`policy!`](crate::policy))
 /// or one observer, not both.
@@ -72,7 +81,8 @@ macro_rules! observer {
                 __hookrt_with_settings(|settings| match settings {
                     Ok(settings) => $observe(&push, settings),
                     Err(errors) => $crate::settings_ignored(errors),
-                })
+                });
+                $crate::walk_failures_shown();
             }
 
             fn validate_settings() -> Vec<$crate::SettingError> {

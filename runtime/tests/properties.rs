@@ -3,6 +3,8 @@
 //! files. For any input none panics and every error says where the input is
 //! wrong; generated valid input reads back as exactly what was generated.
 //!
+//! Commit trailers are checked against git itself (`properties/trailers.rs`).
+//!
 //! The any-input checks are `hookrt::fuzzing`'s, the same the fuzz targets
 //! in `fuzz/` run, so these tests keep those targets compiling and honest.
 
@@ -16,6 +18,8 @@ mod case;
 mod config;
 #[path = "properties/push.rs"]
 mod push;
+#[path = "properties/trailers.rs"]
+mod trailers;
 
 /// A `hookrt::fuzzing` check as a property's outcome.
 fn holds(check: Result<(), hookrt::fuzzing::Broken>) -> Result<(), TestCaseError> {

@@ -17,6 +17,7 @@ mod hosting;
 mod languages;
 mod limits;
 mod load;
+mod malformed;
 mod observers;
 mod push_rules_bitbucket_github;
 mod push_rules_gitlab;

@@ -4,8 +4,9 @@ use std::time::Instant;
 
 use gix::ObjectId;
 use gix::bstr::{BString, ByteSlice};
-use gix::objs::{CommitRefIter, FindExt, TreeRefIter};
+use gix::objs::{FindExt, TreeRefIter};
 
+use super::commit::header;
 use super::odb::{Bounded, ReadError};
 use super::{LookupError, Repo};
 
@@ -66,14 +67,9 @@ impl Repo {
     pub fn changes(&self, commit: ObjectId, max: usize, deadline: Option<Instant>) -> Result<Vec<Change>, LookupError> {
         let hash = self.odb.hash_kind();
         let mut buf = Vec::new();
-        let data = self.object(commit, gix::object::Kind::Commit, &mut buf)?;
-        let tree = CommitRefIter::from_bytes(data, hash).tree_id().map_err(|e| corrupt(commit, e))?;
-        let parent = CommitRefIter::from_bytes(data, hash).parent_ids().next();
+        let (tree, parent) = self.tree_and_first_parent(commit, &mut buf)?;
         let parent_tree = match parent {
-            Some(parent) => {
-                let data = self.object(parent, gix::object::Kind::Commit, &mut buf)?;
-                Some(CommitRefIter::from_bytes(data, hash).tree_id().map_err(|e| corrupt(parent, e))?)
-            }
+            Some(parent) => Some(self.tree_and_first_parent(parent, &mut buf)?.0),
             None => None,
         };
 
@@ -184,10 +180,7 @@ impl Repo {
         max: usize,
         deadline: Option<Instant>,
     ) -> Result<Blob, LookupError> {
-        let hash = self.odb.hash_kind();
-        let mut buf = Vec::new();
-        let data = self.object(commit, gix::object::Kind::Commit, &mut buf)?;
-        let tree = CommitRefIter::from_bytes(data, hash).tree_id().map_err(|e| corrupt(commit, e))?;
+        let (tree, _) = self.tree_and_first_parent(commit, &mut Vec::new())?;
         match self.lookup(tree, path.as_bytes().as_bstr(), deadline)? {
             Some(entry) if entry.mode.is_blob_or_symlink() => self.read_blob(entry.oid, max, deadline),
             Some(_) => Err(LookupError::Invalid(format!("{path} in {commit} is not a file"))),
@@ -315,6 +308,17 @@ fn pair_renames(changes: &mut Vec<Change>) {
     });
 }
 
-fn corrupt(id: ObjectId, err: impl std::fmt::Display) -> LookupError {
-    LookupError::Read(ReadError::Corrupt { id, message: err.to_string() })
+impl Repo {
+    /// The tree and first parent of `commit` (tags peeled), read as git
+    /// reads them: a commit whose other headers are damaged still has both.
+    fn tree_and_first_parent(
+        &self,
+        commit: ObjectId,
+        buf: &mut Vec<u8>,
+    ) -> Result<(ObjectId, Option<ObjectId>), LookupError> {
+        let data = self.object(commit, gix::object::Kind::Commit, buf)?;
+        let head = header::head(data, self.odb.hash_kind())
+            .map_err(|problem| LookupError::Read(ReadError::MalformedCommit { id: commit, problem }))?;
+        Ok((head.tree, head.parents.first().copied()))
+    }
 }

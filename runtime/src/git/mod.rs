@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use gix::ObjectId;
 
-pub use commit::{Commit, Signature};
+pub use commit::{Commit, Damage, Problem, Signature};
 pub use files::{Blob, Change, ChangeKind};
 pub use odb::{Odb, OpenError as OdbOpenError, ReadError, object_dirs};
 pub use walk::{Walk, WalkError};

@@ -84,6 +84,10 @@ pub enum ReadError {
     Missing { id: ObjectId },
     #[error("object {id} could not be read: {message}")]
     Corrupt { id: ObjectId, message: String },
+    /// A commit git itself cannot walk past: its `tree` or `parent` lines
+    /// are damaged.
+    #[error("commit {id} is malformed: {problem}")]
+    MalformedCommit { id: ObjectId, problem: String },
     #[error("object {id} is a {actual}, expected a {expected}")]
     WrongKind { id: ObjectId, actual: gix::object::Kind, expected: gix::object::Kind },
     #[error("{id} is a {actual} object id, but the repository names its objects with {expected}")]

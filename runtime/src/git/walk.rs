@@ -22,7 +22,7 @@ use std::time::Instant;
 use gix::ObjectId;
 use gix::hashtable::HashMap;
 
-use super::commit::Commit;
+use super::commit::{Commit, header};
 use super::odb::{Odb, ReadError};
 
 mod ahead;
@@ -123,6 +123,7 @@ struct Queued {
     seq: u64,
     id: ObjectId,
     data: Vec<u8>,
+    parents: Vec<ObjectId>,
 }
 
 impl Queued {
@@ -185,8 +186,7 @@ impl Walker {
             if !hidden {
                 self.interesting_queued -= 1;
             }
-            let hash = self.odb.hash_kind();
-            for parent in gix::objs::CommitRefIter::from_bytes(&item.data, hash).parent_ids() {
+            for parent in item.parents {
                 self.enqueue(parent, hidden, Some(item.key))?;
             }
             if !hidden {
@@ -210,18 +210,18 @@ impl Walker {
         if data.kind != gix::object::Kind::Commit {
             return Err(ReadError::WrongKind { id, actual: data.kind, expected: gix::object::Kind::Commit }.into());
         }
-        let time = gix::objs::CommitRefIter::from_bytes(data.data, self.odb.hash_kind())
-            .committer()
-            .map(|s| s.seconds())
-            .unwrap_or(0);
+        // A commit git cannot walk past stops this walk too, naming it.
+        let head = header::head(data.data, self.odb.hash_kind())
+            .map_err(|problem| ReadError::MalformedCommit { id, problem })?;
+        let time = header::walk_date(data.data, &head);
         let key = child_key.map_or(time, |child| time.min(child));
-        let data = data.data.to_vec();
+        let (data, parents) = (data.data.to_vec(), head.parents);
         self.seen.insert(id, State { hidden, queued: true });
         if !hidden {
             self.interesting_queued += 1;
         }
         self.seq += 1;
-        self.queue.push(Queued { key, hidden, seq: self.seq, id, data });
+        self.queue.push(Queued { key, hidden, seq: self.seq, id, data, parents });
         Ok(())
     }
 }

@@ -38,7 +38,15 @@ impl From<git::Commit> for types::Commit {
             message_raw: c.message_raw,
             trailers: c.trailers.into_iter().map(|(key, value)| types::Trailer { key, value }).collect(),
             gpgsig: c.gpgsig,
+            headers: c.headers,
+            damage: c.damage.into_iter().map(Into::into).collect(),
         }
+    }
+}
+
+impl From<git::Damage> for types::Damage {
+    fn from(d: git::Damage) -> Self {
+        types::Damage { header: d.header.to_owned(), problem: d.problem.fsck_id().to_owned(), raw: d.raw }
     }
 }
 
