@@ -25,6 +25,10 @@ Choices, and why:
   listed; one more veto says how many were left out, so a huge bad push
   (a rebase onto the wrong branch) stays readable. A commit that several
   refs of the push bring in is reported once, on the first of them.
+* History the host cannot walk (a commit git cannot read either) vetoes
+  the ref, naming the commit and what to do: what the policy did not see,
+  it cannot pass. A commit with a damaged author or committer line is
+  checked like any other; a veto about it says what is damaged.
 
 The settings, in the admin's `hookrt.toml`, with their defaults:
 
@@ -43,7 +47,9 @@ from dataclasses import dataclass
 from typing import Iterator, List, Optional, Set, Tuple
 
 import wit_world
+from componentize_py_types import Err
 from wit_world.imports import commits, settings
+from wit_world.imports.commits import WalkError, WalkError_Malformed, WalkError_Repository
 from wit_world.imports.types import (
     Commit,
     Push,
@@ -203,23 +209,79 @@ def subject_of(commit: Commit) -> str:
     return commit.message.lstrip("\n").split("\n", 1)[0].rstrip()
 
 
-def new_commits(ref_name: str) -> Iterator[Commit]:
+def new_commits(ref_name: str, failures: List[Veto]) -> Iterator[Commit]:
     """The commits a ref update brings into the repository, newest first.
 
     Lazy: the host walks the history only as far as the caller reads, and
     leaving the loop early (break, return, an exception) closes this
     generator, whose `with` then drops the walk on the host.
+
+    A walk error (a commit git cannot read either, an unreadable
+    repository) ends the loop early and adds a veto for it to `failures`:
+    what the policy did not see, it cannot pass. It never escapes the
+    policy, where it would end it with a trap.
     """
-    with commits.open(ref_name, commits.Filter.ADDED_TO_REPOSITORY) as walk:
-        while batch := walk.next_batch(BATCH_SIZE):
-            yield from batch
+    try:
+        with commits.open(ref_name, commits.Filter.ADDED_TO_REPOSITORY) as walk:
+            while batch := walk.next_batch(BATCH_SIZE):
+                yield from batch
+    except Err as err:
+        failures.append(walk_veto(ref_name, err.value))
+
+
+def walk_veto(ref_name: str, error: WalkError) -> Veto:
+    """A veto for a walk that could not go on: what happened, naming the
+    commit where there is one, and what the pusher can do about it."""
+    if isinstance(error, WalkError_Malformed):
+        bad = error.value
+        return Veto(
+            f"commit {bad.id[:12]} cannot be read: {bad.problem}",
+            "git cannot read past this commit either, so the policy could not check what it brings.\n"
+            "Run `git fsck` in your clone to see the damage, then rewrite the commit (e.g. with "
+            "`git rebase -i` or `git filter-repo`), or ask the server's admin to exempt this ref.",
+            ref_name,
+            bad.id,
+        )
+    if isinstance(error, WalkError_Repository):
+        return Veto(
+            f"the commits of {ref_name} could not be read",
+            f"{error.value}\nTry the push again; if it keeps failing, tell the server's admin.",
+            ref_name,
+            None,
+        )
+    return Veto(
+        f"the policy asked for the commits of {error.value}, which this push does not update",
+        "This is a bug in the policy; tell its author.",
+        ref_name,
+        None,
+    )
+
+
+def commit_veto(summary: str, detail: str, ref_name: str, commit: Commit) -> Veto:
+    """A veto about one commit. When the commit is malformed (its `damage`
+    is not empty), the detail says so, so the pusher learns why the policy
+    saw, say, an empty e-mail."""
+    if commit.damage:
+        lines = "\n".join(
+            f"  {d.header}: {d.problem} (`{d.raw.decode('utf-8', 'replace')}`)"
+            if d.raw
+            else f"  {d.header}: {d.problem} (no such line)"
+            for d in commit.damage
+        )
+        note = (
+            f"Commit {commit.id[:12]} is malformed (`git fsck` reports it); "
+            f"the policy read it the way hookrt repairs it:\n{lines}"
+        )
+        detail = f"{detail}\n{note}" if detail else note
+    return Veto(summary, detail, ref_name, commit.id)
 
 
 def check_ref(ref_name: str, already_reported: Set[str], s: Settings) -> List[Veto]:
     """Vetoes for the bad commits one ref update brings in."""
     vetoes: List[Veto] = []
+    failures: List[Veto] = []
     left_out = 0
-    for commit in new_commits(ref_name):
+    for commit in new_commits(ref_name, failures):
         if len(commit.parent_ids) > 1 or commit.id in already_reported:
             continue
         subject = subject_of(commit)
@@ -229,7 +291,7 @@ def check_ref(ref_name: str, already_reported: Set[str], s: Settings) -> List[Ve
         already_reported.add(commit.id)
         if len(vetoes) < s.max_vetoes_per_ref:
             detail = AUTOSQUASH_HELP if AUTOSQUASH.match(subject) else format_help(s.types)
-            vetoes.append(Veto(summary, detail, ref_name, commit.id))
+            vetoes.append(commit_veto(summary, detail, ref_name, commit))
         else:
             left_out += 1
     if left_out:
@@ -242,7 +304,7 @@ def check_ref(ref_name: str, already_reported: Set[str], s: Settings) -> List[Ve
                 None,
             )
         )
-    return vetoes
+    return vetoes + failures
 
 
 class WitWorld(wit_world.WitWorld):

@@ -8,7 +8,7 @@
 //! ref with `veto` as the summary, spins forever with `spin = true`, and
 //! accepts `limit` only from 1 to 100.
 
-use crate::support::{Server, test_guest};
+use crate::support::{Server, example_policy, test_guest};
 
 /// A server with the `configurable` guest in the repository's policies.
 fn configurable_server() -> Server {
@@ -369,4 +369,38 @@ fn on_failure_allow_lets_the_push_through_with_a_warning() {
     let policy = &last_policies(&server)[0];
     assert_eq!((policy["verdict"].as_str(), policy["cause"].as_str()), (Some("failed"), Some("deadline")));
     assert_eq!(policy["blocking"], false);
+}
+
+/// Settings given to a policy without a validator (line-length, a C policy
+/// of the plain `policy` world) are checked by nothing: `hookrt check`
+/// warns of each, with its line, as docs/admin.md shows, and exits 0, as
+/// warnings do.
+#[test]
+fn check_warns_of_settings_no_validator_checks() {
+    let server = Server::new();
+    server.add_policy("line-length", &example_policy("line-length"));
+    let out = check(&server);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("warn"), "no settings, no warning: {}", text(&out));
+
+    server.write_config(
+        "[policy.line-length]\nrefs = [\"refs/heads/**\"]\n\n[policy.line-length.settings]\nmax-subjet = 50\n",
+    );
+    let out = check(&server);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("ok     line-length (repository, pre-receive, enforce"), "{shown}");
+    assert!(shown.contains("settings unchecked"), "{shown}");
+    let guide = std::fs::read_to_string(crate::support::in_repo("docs/admin.md")).expect("read the guide");
+    let documented = guide.lines().find(|l| l.starts_with("warn   line-length: ")).expect("the example line");
+    let expected = documented.replace("/srv/git/project.git", server.bare.to_str().expect("utf-8"));
+    assert!(shown.lines().any(|l| l == expected), "want {expected}\n{shown}");
+    assert!(shown.lines().any(|l| l.ends_with(", 0 problem(s), 1 warning(s)")), "{shown}");
+
+    // A policy with a validator checks its keys itself: no warning.
+    server.add_policy("configurable", &test_guest("configurable"));
+    server.write_config("[policy.configurable.settings]\nlimit = 50\n");
+    let out = check(&server);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("warn"), "{}", text(&out));
 }

@@ -30,22 +30,7 @@ fn server() -> Server {
 
 /// Writes `text` as a commit object, whatever git thinks of it.
 fn raw_commit(server: &Server, text: &[u8]) -> String {
-    hash_object(server, "commit", text)
-}
-
-fn hash_object(server: &Server, kind: &str, data: &[u8]) -> String {
-    use std::io::Write;
-    let mut child = server
-        .command("git", &server.work)
-        .args(["hash-object", "-t", kind, "--literally", "-w", "--stdin"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("run git hash-object");
-    child.stdin.take().expect("stdin").write_all(data).expect("write the object");
-    let out = child.wait_with_output().expect("git hash-object");
-    assert!(out.status.success(), "git hash-object failed");
-    String::from_utf8(out.stdout).expect("an id").trim().to_owned()
+    server.write_object(&server.work, "commit", text)
 }
 
 /// `tree <main's tree>\nparent <main>\n` followed by `rest`.
@@ -152,7 +137,7 @@ fn odd_but_well_formed_commits_are_accepted() {
     // A tree git would write as `40000`, zero-padded.
     let mut entries = b"040000 sub\0".to_vec();
     entries.extend(hex(&tree));
-    let padded = hash_object(&server, "tree", &entries);
+    let padded = server.write_object(&server.work, "tree", &entries);
     let kinds: Vec<(&str, Vec<u8>)> = vec![
         (
             "nul in the message",

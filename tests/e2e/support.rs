@@ -366,6 +366,24 @@ impl Server {
 
     /// Writes `content` to `path` in the clone (directories are created);
     /// the next [`Server::commit`] records it.
+    /// Writes `data` as an object of `kind` into the repository at `dir`
+    /// (the clone or the bare one), whatever git thinks of it
+    /// (`hash-object --literally`): commits git accepts but never writes.
+    pub fn write_object(&self, dir: &Path, kind: &str, data: &[u8]) -> String {
+        use std::io::Write;
+        let mut child = self
+            .command("git", dir)
+            .args(["hash-object", "-t", kind, "--literally", "-w", "--stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("run git hash-object");
+        child.stdin.take().expect("stdin").write_all(data).expect("write the object");
+        let out = child.wait_with_output().expect("git hash-object");
+        assert!(out.status.success(), "git hash-object failed");
+        String::from_utf8(out.stdout).expect("an id").trim().to_owned()
+    }
+
     pub fn write_file(&self, path: &str, content: impl AsRef<[u8]>) {
         let path = self.work.join(path);
         std::fs::create_dir_all(path.parent().expect("a file has a parent")).expect("create directories");

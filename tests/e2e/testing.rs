@@ -202,17 +202,20 @@ fn check_reports_each_installed_policy() {
     assert!(text(&out).contains("policy `no-wip`: `fuel` must be more than 0"), "{}", text(&out));
 }
 
-/// The case file in docs/testing.md is what authors copy: it must pass.
+/// The case files in docs/testing.md are what authors copy: they must pass.
 #[test]
-fn the_documented_case_file_passes() {
+fn the_documented_case_files_pass() {
     let guide = std::fs::read_to_string(in_repo("docs/testing.md")).expect("read the guide");
-    let example = guide.split("```toml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a toml block");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("readme.toml");
-    std::fs::write(&file, example).expect("write");
-    let out = hookrt(&["test", path(&file), "--policy", path(&example_policy("no-wip"))]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(text(&out).lines().last(), Some("3 passed, 0 failed"));
+    let blocks: Vec<&str> = guide.split("```toml\n").skip(1).filter_map(|rest| rest.split("```").next()).collect();
+    let raw = blocks.iter().find(|b| b.contains("raw = \"\"\"")).expect("the raw commit's example");
+    for (example, cases) in [(blocks[0], 3), (raw, 1)] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("readme.toml");
+        std::fs::write(&file, example).expect("write");
+        let out = hookrt(&["test", path(&file), "--policy", path(&example_policy("no-wip"))]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert_eq!(text(&out).lines().last(), Some(format!("{cases} passed, 0 failed").as_str()));
+    }
 }
 
 #[test]
@@ -239,4 +242,149 @@ warnings = ["this is only a warning"]
     let out = hookrt(&["test", path(&file), "--policy", path(&test_guest("probe"))]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("(no such warning)"), "{}", text(&out));
+}
+
+/// Issue 21: a merge in a case is a real merge. Its tree is what `git
+/// merge` makes, so its changes against the first parent list what the
+/// merged branch brought (not new to the repository), beside what the merge
+/// itself adds; a conflict stops the case unless `files` resolves it.
+#[test]
+fn a_case_merge_brings_in_what_the_merged_branch_changed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("merge.toml");
+    let case = r#"
+[[case]]
+name = "merge topic"
+push_options = ["changes"]
+setup = [
+    { ref = "main", commits = [{ message = "base", files = { "shared" = "base\n" } }] },
+    { ref = "topic", from = "main", commits = [{ message = "topic", files = { "topic.txt" = "t\n", "shared" = "topic\n" } }] },
+]
+push = [{ ref = "main", commits = [
+    { message = "main", files = { "shared" = "main\n" } },
+    { message = "Merge branch 'topic'", merge = ["topic"], files = { "merge.txt" = "m\n" } },
+] }]
+[case.expect]
+accept = true
+output = [
+    "change Merge branch 'topic' Added topic.txt 0>100644 size=2 new=false",
+    "change Merge branch 'topic' Added merge.txt 0>100644 size=2 new=true",
+]
+"#;
+    let probe = test_guest("probe");
+    std::fs::write(&file, case).expect("write");
+    let out = hookrt(&["test", path(&file), "--policy", path(&probe)]);
+    // `shared` differs on both sides: the case cannot be built as it is.
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let shown = text(&out);
+    assert!(shown.contains("merge.toml: case \"merge topic\" could not be set up"), "{shown}");
+    assert!(
+        shown.contains(
+            "commit \"Merge branch 'topic'\": merging `topic` into the commit before it conflicts in shared: \
+             give the resolved content of each in the merge commit's `files`"
+        ),
+        "{shown}"
+    );
+
+    std::fs::write(
+        &file,
+        case.replace("\"merge.txt\" = \"m\\n\"", "\"merge.txt\" = \"m\\n\", \"shared\" = \"both\\n\""),
+    )
+    .expect("write");
+    let out = hookrt(&["test", path(&file), "--policy", path(&probe)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+/// Commits git accepts but would not write, as `raw` cases: the text is
+/// written as given, `{tree}`, `{parent}`, `{rev:…}` and `{hex:…}` replaced.
+fn raw_cases() -> Vec<(&'static str, String)> {
+    const WHO: &str = "A U Thor <author@example.com> 1700000000 +0000";
+    const MESSAGE: &str = "fix: the parser (#12)\n\nSigned-off-by: A U Thor <author@example.com>\n";
+    let head = "tree {tree}\nparent {parent}\n";
+    let parents: String = (0..200).map(|n| format!("parent {{rev:main~{n}}}\n")).collect();
+    vec![
+        (
+            "bad time zone",
+            format!("{head}author A U Thor <author@example.com> 1700000000 +99999\ncommitter {WHO}\n\n{MESSAGE}"),
+        ),
+        ("author without email", format!("{head}author No Email 1700000000 +0000\ncommitter {WHO}\n\n{MESSAGE}")),
+        ("no author line", format!("{head}committer {WHO}\n\n{MESSAGE}")),
+        ("headers only", format!("{head}author {WHO}\ncommitter {WHO}\n")),
+        ("a NUL in the message", format!("{head}author {WHO}\ncommitter {WHO}\n\nfix: the\0parser (#12)\n")),
+        (
+            "Latin-1 with an encoding header",
+            format!(
+                "{head}author Ren{{hex:e9}} <rene@example.com> 1700000000 +0000\ncommitter {WHO}\nencoding ISO-8859-1\n\nfix: caf{{hex:e9}}\n"
+            ),
+        ),
+        (
+            "extra headers",
+            format!("{head}author {WHO}\ncommitter {WHO}\nx-custom {{{{value}}\nx-folded one\n two\n\n{MESSAGE}"),
+        ),
+        ("200 parents", format!("tree {{tree}}\n{parents}author {WHO}\ncommitter {WHO}\n\n{MESSAGE}")),
+    ]
+}
+
+/// A case file of [`raw_cases`], each pushing its raw commit onto a main of
+/// 200 commits and expecting `output` of it.
+fn raw_case_file(output: impl Fn(&str) -> String) -> String {
+    let setup = (0..200).map(|n| format!("\"c{n}\"")).collect::<Vec<_>>().join(", ");
+    raw_cases()
+        .iter()
+        .map(|(name, raw)| {
+            let raw = toml::Value::String(raw.clone());
+            format!(
+                "[[case]]\nname = {name:?}\nsetup = [{{ ref = \"main\", commits = [{setup}] }}]\n\
+                 push = [{{ ref = \"main\", commits = [{{ raw = {raw} }}] }}]\n\
+                 expect = {{ accept = true, output = [{:?}] }}\n",
+                output(name)
+            )
+        })
+        .collect()
+}
+
+/// The bytes a raw case's text stands for in `git_dir`, where main is the
+/// commit before it.
+fn expected_raw(git_dir: &std::path::Path, raw: &str) -> Vec<u8> {
+    let rev = |rev: &str| {
+        let out = std::process::Command::new("git").arg("--git-dir").arg(git_dir).args(["rev-parse", rev]).output();
+        String::from_utf8(out.expect("git rev-parse").stdout).expect("an id").trim().to_owned()
+    };
+    let mut text = raw.replace("{tree}", &rev("main^{tree}")).replace("{parent}", &rev("main")).replace("{{", "{");
+    for n in 0..200 {
+        text = text.replace(&format!("{{rev:main~{n}}}"), &rev(&format!("main~{n}")));
+    }
+    text.split("{hex:e9}").map(str::as_bytes).collect::<Vec<_>>().join(&b'\xe9')
+}
+
+#[test]
+fn raw_case_commits_are_the_objects_written_and_reach_the_policy() {
+    // The objects, built as `hookrt test` builds them; their ids are their
+    // content, so the policy walking the same ids saw the same bytes.
+    let mut ids = std::collections::HashMap::new();
+    let cases = hookrt::testing::CaseFile::parse(std::path::Path::new("raw.toml"), &raw_case_file(|_| String::new()))
+        .expect("the case file parses");
+    for (case, (name, raw)) in cases.cases.iter().zip(raw_cases()) {
+        let mut scratch = hookrt::testing::scratch::Scratch::new().expect("a scratch repository");
+        scratch.setup(&case.setup).expect("setup");
+        let tip = scratch.prepare_push(&case.push).expect("push")[0].new.to_string();
+        let out = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(scratch.git_dir())
+            .args(["cat-file", "commit", &tip])
+            .output()
+            .expect("git cat-file");
+        let want = expected_raw(scratch.git_dir(), &raw);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&want), "{name}");
+        assert_eq!(out.stdout, want, "{name}");
+        ids.insert(name, tip);
+    }
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("raw.toml");
+    std::fs::write(&file, raw_case_file(|name| format!("walk added-to-repository refs/heads/main {}", ids[name])))
+        .expect("write");
+    let out = hookrt(&["test", path(&file), "--policy", path(&test_guest("list-commits"))]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(text(&out).lines().last(), Some("8 passed, 0 failed"), "{}", text(&out));
 }

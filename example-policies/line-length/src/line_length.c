@@ -13,7 +13,10 @@
  * skipped unless CHECK_MERGE_COMMITS is 1. The limits are in message.h.
  *
  * The walk is lazy and stops at the first bad commit on each ref: one is
- * enough to reject the push, and the veto names the commit and the line.
+ * enough to reject the push, and the veto names the commit and the line
+ * (and, for a commit with a damaged author or committer line, the damage).
+ * History the host cannot walk (a commit git cannot read either) vetoes
+ * the ref, naming the commit and what to do.
  *
  * Memory: `push` belongs to this function (free it with policy_push_free);
  * every string of the verdict must be heap-allocated (policy_string_dup),
@@ -120,14 +123,15 @@ static void make_veto(hookrt_policy_types_veto_t *veto, const hookrt_policy_type
              where, advice(problem->kind));
 
     policy_string_dup(&veto->summary, summary);
-    policy_string_dup(&veto->detail, detail);
+    commit_veto_detail(&veto->detail, commit, detail);
     policy_string_dup_n(&veto->ref_name, (const char *)update->name.ptr, update->name.len);
     veto->commit_id.is_some = true;
     policy_string_dup_n(&veto->commit_id.val, (const char *)commit->id.ptr, commit->id.len);
 }
 
 /* Reads the commits the ref adds to the repository, newest first, until
- * the first bad one. Returns whether it filled in `veto`. */
+ * the first bad one, or until the walk fails. Returns whether it filled in
+ * `veto`. */
 static bool check_ref(const hookrt_policy_types_ref_update_t *update, hookrt_policy_types_veto_t *veto) {
     commit_reader_t reader;
     commit_reader_open(&reader, &update->name, HOOKRT_POLICY_COMMITS_FILTER_ADDED_TO_REPOSITORY);
@@ -142,6 +146,11 @@ static bool check_ref(const hookrt_policy_types_ref_update_t *update, hookrt_pol
             make_veto(veto, update, commit, &problem);
             vetoed = true;
         }
+    }
+    /* History the policy could not read, it cannot pass. */
+    if (!vetoed && commit_reader_failed(&reader)) {
+        commit_reader_veto(&reader, &update->name, veto);
+        vetoed = true;
     }
     /* Stops the host's walk and frees the commits read: `commit` points
      * into them, so the veto holds copies. */

@@ -10,12 +10,13 @@
 // * A new release branch is cut from finished work: the first commit it adds
 //   to the repository whose subject starts with `WIP`, `fixup!`, `squash!`
 //   or `amend!` is vetoed. The walk stops there; a clean branch is read to
-//   the end, in batches.
+//   the end, in batches. History the host cannot walk (a commit git cannot
+//   read either) vetoes the branch, naming the commit and what to do.
 //
 // Other refs (`refs/notes/*`, `refs/changes/*`, ...) are not checked.
 
 import { writeLine } from 'hookrt:policy/output@0.1.0';
-import { commits, subject } from './commits.js';
+import { commits, damageNote, subject } from './commits.js';
 
 // The rules. They are constants until the contract lets an admin set them
 // per repository; a `form` is what the pusher is shown.
@@ -134,8 +135,9 @@ function checkTag(update) {
 // and stops at the first unfinished one: one is enough to veto, and its
 // author fixes them all in one rebase.
 function checkReleaseCommits(update, branch) {
+  const failures = [];
   let read = 0;
-  for (const commit of commits(update.name, 'added-to-repository')) {
+  for (const commit of commits(update.name, 'added-to-repository', failures)) {
     read += 1;
     if (UNFINISHED.test(subject(commit))) {
       return [
@@ -149,12 +151,22 @@ function checkReleaseCommits(update, branch) {
       ];
     }
   }
+  // A walk that failed vetoes the branch: not all its commits were read.
+  if (failures.length > 0) return failures;
   writeLine(`${branch}: ${read} new commit(s) checked, none unfinished`);
   return [];
 }
 
+// A veto about a ref, or about one of its commits: then, when the commit is
+// malformed, the detail also says what is damaged.
 function veto(update, summary, detail, commit) {
-  return { summary, detail, refName: update.name, commitId: commit?.id };
+  const note = commit === undefined ? undefined : damageNote(commit);
+  return {
+    summary,
+    detail: note === undefined ? detail : `${detail}\n${note}`,
+    refName: update.name,
+    commitId: commit?.id,
+  };
 }
 
 // A push command to a name that follows the rules, guessed from the rejected

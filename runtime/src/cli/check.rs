@@ -3,14 +3,16 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hookrt::policy::{PolicySet, Scope};
+use hookrt::policy::{PolicySet, Scope, Settings};
+use hookrt::sandbox::PolicyModule;
 use hookrt::{HookKind, Sandbox};
 
 /// Load the configuration (the server's and the repository's), compile
 /// every policy into the compiled-code cache (run it as the account that
 /// runs git, so that pushes find the code there) and ask each policy's
 /// validator about its settings, reporting what is wrong with each, with
-/// file and line. Exits non-zero if anything is.
+/// file and line. Exits non-zero if anything is; warnings (settings given
+/// to a policy that cannot check them) do not change the exit status.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// The repository [default: the current directory].
@@ -36,7 +38,7 @@ impl CheckArgs {
                 return Ok(ExitCode::FAILURE);
             }
         };
-        let (mut broken, mut compiled) = (0, 0);
+        let (mut broken, mut warned, mut compiled) = (0, 0, 0);
         for notice in &set.notices {
             broken += 1;
             outln!("error  {notice}");
@@ -74,7 +76,11 @@ impl CheckArgs {
                         Scope::Global => "server",
                         Scope::Repository => "repository",
                     };
-                    let validated = if module.has_validator() { ", settings valid" } else { "" };
+                    let validated = match (module.has_validator(), spec.settings.values.is_empty()) {
+                        (true, _) => ", settings valid",
+                        (false, true) => "",
+                        (false, false) => ", settings unchecked",
+                    };
                     let code = if module.was_compiled() { ", compiled now" } else { ", compiled" };
                     let observer = if module.is_observer() { "observer, " } else { "" };
                     outln!(
@@ -86,6 +92,10 @@ impl CheckArgs {
                         spec.limits.memory_bytes >> 20,
                         spec.limits.timeout.as_millis()
                     );
+                    for line in unchecked_settings(&module, &spec.name, &spec.settings) {
+                        warned += 1;
+                        outln!("warn   {line}");
+                    }
                 }
                 Ok(problems) => {
                     broken += 1;
@@ -118,9 +128,34 @@ impl CheckArgs {
         }
         outln!("{}", cache_line(&sandbox, compiled));
         let policies = if set.policies.len() == 1 { "policy" } else { "policies" };
-        outln!("{} {policies} for {}, {broken} problem(s)", set.policies.len(), dir.display());
+        let warnings = if warned == 0 { String::new() } else { format!(", {warned} warning(s)") };
+        outln!("{} {policies} for {}, {broken} problem(s){warnings}", set.policies.len(), dir.display());
         Ok(if broken == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
     }
+}
+
+/// A warning for each setting given to a policy without a settings
+/// validator: nothing checks its keys, so a misspelled one would be ignored
+/// without a word and the policy would run on its defaults. Not an error:
+/// such a policy may well read its settings correctly (a C policy built for
+/// the plain `policy` world, say), and an admin who cannot make `check`
+/// pass would stop running it.
+fn unchecked_settings(module: &PolicyModule, name: &str, settings: &Settings) -> Vec<String> {
+    if module.has_validator() {
+        return Vec::new();
+    }
+    settings
+        .values
+        .iter()
+        .map(|(key, setting)| {
+            format!(
+                "{name}: {}: setting `{key}`: {name} has no settings validator, so nothing checks this key and a \
+                 misspelled one is ignored; check it against the policy's documentation (or rebuild the policy for \
+                 the `validated-policy` world, which checks its settings)",
+                setting.origin
+            )
+        })
+        .collect()
 }
 
 /// Where the compiled code went, and for whom: a push finds it only when

@@ -5,10 +5,12 @@
 //! (clamped) date, so a commit is produced only once nothing still queued can
 //! hide it. With committer dates that never go backwards from child to
 //! parent this gives exactly `git rev-list tips --not hidden`; with clock
-//! skew, a parent's date is clamped to its child's, which keeps the common
-//! skewed cases right as well. The walk stops the moment no interesting
-//! commit is left, and it only does work when asked for the next commit: a
-//! policy that stops after one commit costs one commit plus whatever hidden
+//! skew, a parent's date is clamped to its child's, and the hidden tips go
+//! first whatever their dates, which keeps the common skewed cases right as
+//! well (a tip amended after a wrong clock, a commit imported without a
+//! date). The walk stops the moment no interesting commit is left, and it
+//! only does work when asked for the next commit: a policy that stops after
+//! one commit costs one commit plus the hidden tips and whatever hidden
 //! history is newer than it.
 //!
 //! A walk that goes on past its first few hundred commits moves to a thread
@@ -187,7 +189,7 @@ impl Walker {
                 self.interesting_queued -= 1;
             }
             for parent in item.parents {
-                self.enqueue(parent, hidden, Some(item.key))?;
+                self.enqueue(parent, hidden, Some((item.id, item.key)))?;
             }
             if !hidden {
                 return Ok(Some(Raw { id: item.id, data: item.data }));
@@ -196,7 +198,8 @@ impl Walker {
         Ok(None)
     }
 
-    fn enqueue(&mut self, id: ObjectId, hidden: bool, child_key: Option<i64>) -> Result<(), WalkError> {
+    /// Queues `id`, a tip or the parent of `child` (its id and date key).
+    fn enqueue(&mut self, id: ObjectId, hidden: bool, child: Option<(ObjectId, i64)>) -> Result<(), WalkError> {
         if let Some(state) = self.seen.get_mut(&id) {
             if hidden && !state.hidden {
                 state.hidden = true;
@@ -206,15 +209,45 @@ impl Walker {
             }
             return Ok(());
         }
-        let data = self.odb.read(&id, &mut self.buf)?;
-        if data.kind != gix::object::Kind::Commit {
-            return Err(ReadError::WrongKind { id, actual: data.kind, expected: gix::object::Kind::Commit }.into());
-        }
-        // A commit git cannot walk past stops this walk too, naming it.
-        let head = header::head(data.data, self.odb.hash_kind())
-            .map_err(|problem| ReadError::MalformedCommit { id, problem })?;
+        let read = self.odb.read(&id, &mut self.buf).and_then(|data| {
+            if data.kind != gix::object::Kind::Commit {
+                return Err(match child {
+                    Some((child, _)) => ReadError::MalformedCommit {
+                        id: child,
+                        problem: format!("its parent {id} is a {}, not a commit", data.kind),
+                    },
+                    None => ReadError::WrongKind { id, actual: data.kind, expected: gix::object::Kind::Commit },
+                });
+            }
+            // A commit git cannot walk past stops this walk too, naming it.
+            let head = header::head(data.data, self.odb.hash_kind())
+                .map_err(|problem| ReadError::MalformedCommit { id, problem })?;
+            Ok((data, head))
+        });
+        let (data, head) = match read {
+            Ok(read) => read,
+            // What hides commits only needs to be read as far as it can be:
+            // git's walk skips an unreadable uninteresting parent (marking
+            // it uninteresting all the same), so a broken commit already in
+            // the repository does not block every later push. Skipping it
+            // can only show the policy more commits, never fewer.
+            Err(_) if hidden => {
+                self.seen.insert(id, State { hidden, queued: false });
+                return Ok(());
+            }
+            Err(err) => return Err(err.into()),
+        };
         let time = header::walk_date(data.data, &head);
-        let key = child_key.map_or(time, |child| time.min(child));
+        let key = match child {
+            Some((_, child)) => time.min(child),
+            // What hides commits starts first, whatever its date: a tip
+            // with a wrong clock (amended later with a right one, or
+            // imported without a date) must hide its parents before the
+            // walk reaches them from the interesting side. Their own dates
+            // order the rest, as before.
+            None if hidden => i64::MAX,
+            None => time,
+        };
         let (data, parents) = (data.data.to_vec(), head.parents);
         self.seen.insert(id, State { hidden, queued: true });
         if !hidden {

@@ -60,12 +60,6 @@ fn walk_error<T>(err: git::WalkError) -> WalkResult<T> {
         git::WalkError::Read(git::ReadError::MalformedCommit { id, problem }) => {
             Ok(Err(WalkError::Malformed(MalformedCommit { id: id.to_string(), problem })))
         }
-        git::WalkError::Read(git::ReadError::WrongKind { id, actual, expected: gix::object::Kind::Commit }) => {
-            Ok(Err(WalkError::Malformed(MalformedCommit {
-                id: id.to_string(),
-                problem: format!("a commit names it as a parent, but it is a {actual}"),
-            })))
-        }
         git::WalkError::Read(err) => Ok(Err(WalkError::Repository(err.to_string()))),
         // hookrt's fault, not the repository's: the policy fails (closed).
         err @ git::WalkError::Stopped => Err(wasmtime::Error::msg(err.to_string())),

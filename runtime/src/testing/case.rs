@@ -115,11 +115,17 @@ pub enum CommitSpec {
     Full(FullCommit),
 }
 
-/// A commit in full.
+/// A commit in full, or written byte for byte (`raw`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FullCommit {
-    pub message: String,
+    /// The full message; required unless the commit is `raw`.
+    pub message: Option<String>,
+    /// The commit object's text, written as is with its placeholders
+    /// replaced ([`super::raw`]): for commits git accepts but would never
+    /// write. The tree, parents, author and message are all in it, so only
+    /// `files` (making the tree `{tree}` stands for) goes beside it.
+    pub raw: Option<String>,
     /// `Name <email>`; a test author by default.
     pub author: Option<String>,
     /// `Name <email>`; the author by default.
@@ -130,7 +136,8 @@ pub struct FullCommit {
     /// Files to write (path → content) or delete (path → `false`).
     #[serde(default)]
     pub files: BTreeMap<String, FileSpec>,
-    /// Revisions merged in: the second and later parents.
+    /// Revisions merged in: the second and later parents. The tree is
+    /// what `git merge` makes of them, with `files` on top.
     #[serde(default)]
     pub merge: Vec<String>,
 }
@@ -304,21 +311,51 @@ const MAX_DATE: i64 = 253_402_300_799;
 const MAX_GENERATED: usize = 1 << 30;
 
 impl CommitSpec {
+    /// The commit's message (for a raw commit, what follows the headers
+    /// in its text): what errors about the commit quote to say which one
+    /// they mean.
     pub fn message(&self) -> &str {
         match self {
             CommitSpec::Message(m) => m,
-            CommitSpec::Full(c) => &c.message,
+            CommitSpec::Full(c) => match (&c.message, &c.raw) {
+                (Some(message), _) => message,
+                (None, Some(raw)) => raw.split_once("\n\n").map_or(raw.as_str(), |(_, message)| message),
+                (None, None) => "",
+            },
         }
     }
 
     /// Refuses what the scratch repository cannot build: a date git takes
-    /// no part of, or generated content too large to hold in memory.
+    /// no part of, generated content too large to hold in memory, or a
+    /// raw commit with keys its text already gives or a placeholder that is
+    /// not one.
     fn check(&self) -> Result<(), String> {
         let CommitSpec::Full(commit) = self else { return Ok(()) };
+        let label = self.message();
+        match (&commit.message, &commit.raw) {
+            (None, None) => return Err("a commit table needs `message` (or `raw`, the whole commit)".into()),
+            (Some(_), Some(_)) => {
+                return Err(format!("commit {label:?}: `raw` is the whole commit, message included: drop `message`"));
+            }
+            (None, Some(raw)) => {
+                let beside = [
+                    ("author", commit.author.is_some()),
+                    ("committer", commit.committer.is_some()),
+                    ("date", commit.date.is_some()),
+                    ("merge", !commit.merge.is_empty()),
+                ];
+                if let Some((key, _)) = beside.iter().find(|(_, set)| *set) {
+                    return Err(format!(
+                        "commit {label:?}: `{key}` cannot go with `raw`: write it in the text (parents as `parent {{rev:REVISION}}` lines)"
+                    ));
+                }
+                super::raw::Template::parse(raw).map_err(|e| format!("commit {label:?}: {e}"))?;
+            }
+            (Some(_), None) => {}
+        }
         if let Some(date) = commit.date.filter(|date| !(0..=MAX_DATE).contains(date)) {
             return Err(format!(
-                "commit {:?}: `date = {date}` is not seconds since 1970 up to 9999 (0 to {MAX_DATE})",
-                commit.message
+                "commit {label:?}: `date = {date}` is not seconds since 1970 up to 9999 (0 to {MAX_DATE})"
             ));
         }
         for (path, spec) in &commit.files {
@@ -331,8 +368,7 @@ impl CommitSpec {
             };
             if size.is_none_or(|size| size > MAX_GENERATED) {
                 return Err(format!(
-                    "commit {:?}: file {path} would be past the {MAX_GENERATED} bytes a case may generate",
-                    commit.message
+                    "commit {label:?}: file {path} would be past the {MAX_GENERATED} bytes a case may generate"
                 ));
             }
         }

@@ -6,8 +6,12 @@
 //! and host interfaces as a real push ([`run`]).
 
 pub mod case;
+mod merge;
+pub mod raw;
 pub mod run;
 pub mod scratch;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 

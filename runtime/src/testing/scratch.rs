@@ -2,13 +2,16 @@
 //! repository whose objects are written by `git fast-import`, so a policy
 //! under test reads real commits through the same host code as on a server.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use gix::ObjectId;
 
-use super::case::{CommitSpec, FileSpec, Generated, PushRef, SetupRef, full_ref};
+use super::case::{CommitSpec, FileSpec, FullCommit, Generated, PushRef, SetupRef, full_ref};
+use super::merge;
+use super::raw::{self, Placeholder};
 use crate::push::RefUpdate;
 
 const DEFAULT_AUTHOR: &str = "Test Author <author@example.com>";
@@ -136,67 +139,143 @@ impl Scratch {
             return Ok(base);
         }
         self.temp_refs += 1;
-        let temp = format!("refs/hookrt-scratch/{}", self.temp_refs);
-        let mut stream = Vec::new();
-        for (index, spec) in commits.iter().enumerate() {
-            self.write_commit(&mut stream, &temp, spec, if index == 0 { base } else { None })?;
+        let mut batch =
+            Batch { temp: format!("refs/hookrt-scratch/{}", self.temp_refs), stream: Vec::new(), tip: base };
+        for spec in commits {
+            match spec {
+                // Both need the commit before them written: a merge to merge
+                // into, a raw commit to name as `{parent}`.
+                CommitSpec::Full(commit @ FullCommit { raw: Some(text), .. }) => {
+                    self.flush(&mut batch)?;
+                    batch.tip = Some(self.write_raw(&batch, spec.message(), text, &commit.files)?);
+                }
+                CommitSpec::Full(commit) if !commit.merge.is_empty() => {
+                    self.flush(&mut batch)?;
+                    let first = batch.tip.ok_or_else(|| {
+                        ScratchError::Case(format!(
+                            "commit {:?}: a merge needs a commit before it to merge into (give the ref a `from`)",
+                            spec.message()
+                        ))
+                    })?;
+                    let others = commit
+                        .merge
+                        .iter()
+                        .map(|rev| Ok((rev.clone(), self.resolve_commit(rev)?)))
+                        .collect::<Result<Vec<_>, ScratchError>>()?;
+                    let tree = merge::merged_tree(&self.git_dir, spec.message(), first, &others, &commit.files)?;
+                    let parents: Vec<ObjectId> = others.iter().map(|(_, id)| *id).collect();
+                    self.write_commit(&mut batch, spec, &parents, Some(tree))?;
+                }
+                _ => self.write_commit(&mut batch, spec, &[], None)?,
+            }
         }
-        self.git(&["fast-import", "--quiet", "--force"], Some(&stream))?;
-        let tip = self.resolve(&temp);
-        self.git(&["update-ref", "-d", &temp], None)?;
-        Ok(tip)
+        self.flush(&mut batch)?;
+        if self.resolve(&batch.temp).is_some() {
+            self.git(&["update-ref", "-d", &batch.temp], None)?;
+        }
+        Ok(batch.tip)
     }
 
+    /// Runs fast-import on the commits gathered so far; the batch's tip is
+    /// then the last of them.
+    fn flush(&self, batch: &mut Batch) -> Result<(), ScratchError> {
+        if batch.stream.is_empty() {
+            return Ok(());
+        }
+        self.git(&["fast-import", "--quiet", "--force"], Some(&batch.stream))?;
+        batch.stream.clear();
+        batch.tip = self.resolve(&batch.temp);
+        Ok(())
+    }
+
+    /// Adds a commit to the batch's stream: on top of the batch's tip, with
+    /// `merged` as its later parents and `tree` (a merge's) under its files.
     fn write_commit(
         &mut self,
-        out: &mut Vec<u8>,
-        temp: &str,
+        batch: &mut Batch,
         spec: &CommitSpec,
-        parent: Option<ObjectId>,
+        merged: &[ObjectId],
+        tree: Option<ObjectId>,
     ) -> Result<(), ScratchError> {
-        let (message, author, committer, date, files, merge) = match spec {
-            CommitSpec::Message(m) => (m.as_str(), DEFAULT_AUTHOR, None, None, None, &[][..]),
+        let (message, author, committer, date, files) = match spec {
+            CommitSpec::Message(m) => (m.as_str(), DEFAULT_AUTHOR, None, None, None),
             CommitSpec::Full(c) => (
-                c.message.as_str(),
+                c.message.as_deref().unwrap_or_default(),
                 c.author.as_deref().unwrap_or(DEFAULT_AUTHOR),
                 c.committer.as_deref(),
                 c.date,
                 Some(&c.files),
-                &c.merge[..],
             ),
         };
         let date = date.unwrap_or(self.clock + 60);
         self.clock = date;
-        writeln!(out, "commit {temp}")?;
+        // The first commit of a stream starts from the tip explicitly:
+        // fast-import knows nothing of what an earlier run wrote.
+        let parent = if batch.stream.is_empty() { batch.tip } else { None };
+        let out = &mut batch.stream;
+        writeln!(out, "commit {}", batch.temp)?;
         writeln!(out, "author {author} {date} +0000")?;
         writeln!(out, "committer {} {date} +0000", committer.unwrap_or(author))?;
         data(out, message.as_bytes())?;
         if let Some(parent) = parent {
             writeln!(out, "from {parent}")?;
         }
-        for rev in merge {
-            writeln!(out, "merge {}", self.resolve_commit(rev)?)?;
+        for id in merged {
+            writeln!(out, "merge {id}")?;
         }
-        for (path, content) in files.into_iter().flatten() {
-            match content {
-                FileSpec::Delete(false) => writeln!(out, "D {path}")?,
-                FileSpec::Delete(true) => {
-                    return Err(ScratchError::Case(format!(
-                        "file {path}: `true` is not a content (use `false` to delete)"
-                    )));
-                }
-                FileSpec::Text(text) => {
-                    writeln!(out, "M 100644 inline {path}")?;
-                    data(out, text.as_bytes())?;
-                }
-                FileSpec::Generated(generated) => {
-                    writeln!(out, "M 100644 inline {path}")?;
-                    data(out, &generate(path, generated)?)?;
-                }
-            }
+        if let Some(tree) = tree {
+            // An empty path is the root: the tree becomes the merge's.
+            writeln!(out, "M 040000 {tree} \"\"")?;
         }
+        write_files(out, files.into_iter().flatten())?;
         writeln!(out)?;
         Ok(())
+    }
+
+    /// Writes a raw commit on top of the batch's tip (which must have been
+    /// flushed), its placeholders replaced, with `git hash-object
+    /// --literally`: the one way to store a commit git's own checks refuse.
+    fn write_raw(
+        &self,
+        batch: &Batch,
+        label: &str,
+        text: &str,
+        files: &BTreeMap<String, FileSpec>,
+    ) -> Result<ObjectId, ScratchError> {
+        // `CaseFile::parse` has checked the text.
+        let template = raw::Template::parse(text).map_err(ScratchError::Case)?;
+        let tree = if template.uses_tree() { Some(self.tree_for_raw(batch, files)?) } else { None };
+        let bytes = template.expand(|placeholder| match placeholder {
+            Placeholder::Tree => Ok(tree.map(|t| t.to_string()).unwrap_or_default()),
+            Placeholder::Parent => batch.tip.map(|id| id.to_string()).ok_or_else(|| {
+                ScratchError::Case(format!(
+                    "commit {label:?}: `{{parent}}`: there is no commit before it (give the ref a `from`)"
+                ))
+            }),
+            Placeholder::Rev(rev) => self
+                .resolve_commit(rev)
+                .map(|id| id.to_string())
+                .map_err(|e| ScratchError::Case(format!("commit {label:?}: {e}"))),
+        })?;
+        let id = self.git(&["hash-object", "-t", "commit", "--literally", "-w", "--stdin"], Some(&bytes))?;
+        ObjectId::from_hex(id.trim().as_bytes()).map_err(|e| ScratchError::Case(e.to_string()))
+    }
+
+    /// The tree `{tree}` stands for: the tip's with `files` written, made
+    /// by fast-import as a throwaway commit that nothing refers to.
+    fn tree_for_raw(&self, batch: &Batch, files: &BTreeMap<String, FileSpec>) -> Result<ObjectId, ScratchError> {
+        let mut out = Vec::new();
+        writeln!(out, "commit {}", batch.temp)?;
+        writeln!(out, "committer {DEFAULT_AUTHOR} {} +0000", self.clock)?;
+        data(&mut out, b"")?;
+        if let Some(tip) = batch.tip {
+            writeln!(out, "from {tip}")?;
+        }
+        write_files(&mut out, files)?;
+        writeln!(out)?;
+        self.git(&["fast-import", "--quiet", "--force"], Some(&out))?;
+        self.resolve(&format!("{}^{{tree}}", batch.temp))
+            .ok_or_else(|| ScratchError::Case(format!("fast-import wrote no commit to {}", batch.temp)))
     }
 
     fn write_tag(&self, name: &str, target: ObjectId, message: &str) -> Result<ObjectId, ScratchError> {
@@ -208,6 +287,40 @@ impl Scratch {
         let id = self.git(&["hash-object", "-t", "tag", "-w", "--stdin"], Some(body.as_bytes()))?;
         ObjectId::from_hex(id.trim().as_bytes()).map_err(|e| ScratchError::Case(e.to_string()))
     }
+}
+
+/// Commits being written to the temporary ref `temp`: the fast-import
+/// stream gathered and not yet run, and the last commit written.
+struct Batch {
+    temp: String,
+    stream: Vec<u8>,
+    tip: Option<ObjectId>,
+}
+
+/// A commit's `files` as fast-import commands.
+fn write_files<'a>(
+    out: &mut Vec<u8>,
+    files: impl IntoIterator<Item = (&'a String, &'a FileSpec)>,
+) -> Result<(), ScratchError> {
+    for (path, content) in files {
+        match content {
+            FileSpec::Delete(false) => writeln!(out, "D {path}")?,
+            FileSpec::Delete(true) => {
+                return Err(ScratchError::Case(format!(
+                    "file {path}: `true` is not a content (use `false` to delete)"
+                )));
+            }
+            FileSpec::Text(text) => {
+                writeln!(out, "M 100644 inline {path}")?;
+                data(out, text.as_bytes())?;
+            }
+            FileSpec::Generated(generated) => {
+                writeln!(out, "M 100644 inline {path}")?;
+                data(out, &generate(path, generated)?)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn data(out: &mut Vec<u8>, bytes: &[u8]) -> std::io::Result<()> {
@@ -244,10 +357,28 @@ pub(crate) fn rev_parse(git_dir: &Path, rev: &str) -> Option<ObjectId> {
     ObjectId::from_hex(out.trim().as_bytes()).ok()
 }
 
+/// Runs git and returns its standard output, or its complaint when it
+/// fails.
+pub(super) fn run_git(git_dir: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> Result<String, ScratchError> {
+    let out = git_output(git_dir, args, stdin)?;
+    if !out.status.success() {
+        return Err(ScratchError::Git {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// Runs git with no system or global configuration and none of the
 /// variables of a surrounding hook, so `hookrt test` behaves the same on a
-/// laptop and inside a server's hook.
-fn run_git(git_dir: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> Result<String, ScratchError> {
+/// laptop and inside a server's hook; whether it succeeded is the caller's
+/// to judge.
+pub(super) fn git_output(
+    git_dir: Option<&Path>,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> Result<std::process::Output, ScratchError> {
     let mut cmd = Command::new("git");
     if let Some(dir) = git_dir {
         cmd.arg("--git-dir").arg(dir);
@@ -272,12 +403,5 @@ fn run_git(git_dir: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> Resul
     if let (Some(bytes), Some(mut input)) = (stdin, child.stdin.take()) {
         input.write_all(bytes)?;
     }
-    let out = child.wait_with_output()?;
-    if !out.status.success() {
-        return Err(ScratchError::Git {
-            args: args.join(" "),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    Ok(child.wait_with_output()?)
 }

@@ -53,9 +53,32 @@ fn commit() -> impl Strategy<Value = CommitSpec> {
     let full =
         (text(), of(text()), of(text()), of(0..=253_402_300_799i64), btree_map(text(), file_spec(), 0..3), texts())
             .prop_map(|(message, author, committer, date, files, merge)| {
-                CommitSpec::Full(FullCommit { message, author, committer, date, files, merge })
+                CommitSpec::Full(FullCommit {
+                    message: Some(message),
+                    raw: None,
+                    author,
+                    committer,
+                    date,
+                    files,
+                    merge,
+                })
             });
-    prop_oneof![text().prop_map(CommitSpec::Message), full]
+    // A raw commit's text: `{` only in placeholders, which are checked.
+    let plain = || proptest::string::string_regex("(?s)[^{]{0,12}").expect("a valid regex");
+    let placeholder = proptest::sample::select(vec!["", "{tree}", "{parent}", "{rev:main~1}", "{hex:e9}", "{{"]);
+    let raw = (plain(), placeholder, plain(), btree_map(text(), file_spec(), 0..3)).prop_map(|(a, p, b, files)| {
+        let raw = Some(format!("{a}{p}{b}"));
+        CommitSpec::Full(FullCommit {
+            message: None,
+            raw,
+            author: None,
+            committer: None,
+            date: None,
+            files,
+            merge: vec![],
+        })
+    });
+    prop_oneof![text().prop_map(CommitSpec::Message), full, raw]
 }
 
 fn setup_ref() -> impl Strategy<Value = SetupRef> {
@@ -267,7 +290,8 @@ fn render_commit(commit: &CommitSpec) -> Value {
         CommitSpec::Full(commit) => commit,
     };
     let mut out = Table::new();
-    put(&mut out, "message", Some(string(&commit.message)));
+    put(&mut out, "message", commit.message.as_deref().map(string));
+    put(&mut out, "raw", commit.raw.as_deref().map(string));
     put(&mut out, "author", commit.author.as_deref().map(string));
     put(&mut out, "committer", commit.committer.as_deref().map(string));
     put(&mut out, "date", commit.date.map(int));
@@ -331,6 +355,7 @@ const TOKENS: &[&str] = &[
     "summary_regex = \"(\"\n", "push", "expect", "hook", "\"update\"", "date", "-1", "9223372036854775807",
     "files", "{ repeat = \"ab\", times = 9223372036854775807 }", "random_bytes", "true", "false", "1.5", "é",
     "commits = [{ message = \"m\", date = -1 }]\n", "settings = { k = { a = 1 } }\n", "pusher = { name = \"ann\" }\n",
+    "commits = [{ raw = \"tree {tree}\\n\" }]\n", "raw", "{tre}", "{hex:", "merge = [\"main\"]",
 ];
 
 proptest! {
@@ -367,6 +392,8 @@ fn unbuildable_commits_are_refused_naming_the_file() {
         "date = -1",
         "files = { big = { repeat = \"ab\", times = 9223372036854775807 } }",
         "files = { big = { random_bytes = 2000000000 } }",
+        // `raw` is the whole commit: the message is in it.
+        "raw = \"x\"",
     ];
     for commit in files {
         let text = format!(

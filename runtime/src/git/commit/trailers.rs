@@ -21,8 +21,17 @@ const COMMENT: &str = "#";
 
 /// `(key, value)` for each trailer of `message`, in order.
 pub fn parse(message: &str) -> Vec<(String, String)> {
-    // git reads the message as a C string: a NUL ends it.
+    // git reads the message as a C string: a NUL ends it. And it completes
+    // the last line (`strbuf_complete_line`), which decides whether a final
+    // `Conflicts:` starts an old conflicts block.
     let message = message.split('\0').next().unwrap_or_default();
+    let completed;
+    let message = if message.is_empty() || message.ends_with('\n') {
+        message
+    } else {
+        completed = format!("{message}\n");
+        &completed
+    };
     let end = end_of_log_message(message);
     let start = trailer_block_start(message, end);
     let mut trailers: Vec<String> = Vec::new();
