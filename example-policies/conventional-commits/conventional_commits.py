@@ -235,7 +235,7 @@ def walk_veto(ref_name: str, error: WalkError) -> Veto:
     if isinstance(error, WalkError_Malformed):
         bad = error.value
         return Veto(
-            f"commit {bad.id[:12]} cannot be read: {bad.problem}",
+            f"this commit cannot be read: {bad.problem}",
             "git cannot read past this commit either, so the policy could not check what it brings.\n"
             "Run `git fsck` in your clone to see the damage, then rewrite the commit (e.g. with "
             "`git rebase -i` or `git filter-repo`), or ask the server's admin to exempt this ref.",

@@ -93,7 +93,8 @@ pub fn take_walk_failures() -> Vec<Veto> {
 pub fn walk_veto(ref_name: String, err: WalkError) -> Veto {
     let (summary, detail, commit_id) = match err {
         WalkError::Malformed(MalformedCommit { id, problem }) => (
-            format!("commit {} cannot be read: {problem}", short(&id)),
+            // The report names the commit (`commit <id>  <subject>`) above it.
+            format!("this commit cannot be read: {problem}"),
             "git cannot read past this commit either, so the policy could not check what it brings.\n\
              Run `git fsck` in your clone to see the damage, then rewrite the commit (e.g. with \
              `git rebase -i` or `git filter-repo`), or ask the server's admin to exempt this ref."

@@ -209,3 +209,35 @@ fn a_two_hundred_parent_octopus_is_walked_whole() {
 fn hex(id: &str) -> Vec<u8> {
     (0..id.len()).step_by(2).map(|i| u8::from_str_radix(&id[i..i + 2], 16).expect("hex")).collect()
 }
+
+/// A commit git cannot read either stops the walk, and the SDK turns that
+/// into a veto naming it (docs/policies.md shows it): here deleting a
+/// branch of imported history whose commit names a blob as its parent (the
+/// only such history a push can meet: git refuses to send it).
+#[test]
+fn a_commit_git_cannot_read_is_a_veto_naming_it() {
+    let server = Server::new();
+    server.add_policy("list-commits", &test_guest("list-commits"));
+    let blob = server.write_object(&server.bare, "blob", b"not a commit\n");
+    let tree = server.server_git(&["rev-parse", "main^{tree}"]);
+    let text =
+        format!("tree {}\nparent {blob}\nauthor {AUTHOR}\ncommitter {AUTHOR}\n\nImported long ago\n", tree.trim());
+    let imported = server.write_object(&server.bare, "commit", text.as_bytes());
+    server.server_git(&["update-ref", "refs/heads/imported", &imported]);
+    server.git(&["fetch", "--quiet", "origin", "main"]);
+
+    let pushed = server.push(&["origin", ":refs/heads/imported"]).assert_rejected();
+    assert_no_panic(&pushed.stderr);
+    assert_eq!(server.server_ref("refs/heads/imported").as_deref(), Some(imported.as_str()), "the ref moved");
+    let doc = std::fs::read_to_string(in_repo("docs/policies.md")).expect("read docs/policies.md");
+    let shown = doc.split("```text\n").find(|block| block.contains("cannot be read: its parent")).expect("the example");
+    let (full_id, short_id) = (regex::Regex::new("[0-9a-f]{40}"), regex::Regex::new(r"\b[0-9a-f]{12}\b"));
+    let (full_id, short_id) = (full_id.expect("a regex"), short_id.expect("a regex"));
+    for line in shown.lines().take_while(|l| !l.starts_with("```")) {
+        let line = line.strip_prefix("remote: ").expect("a remote line");
+        // The blob is named whole, the commit by its short id.
+        let line = full_id.replace_all(line, blob.as_str());
+        let line = short_id.replace_all(&line, short(&imported));
+        assert!(pushed.stderr.contains(&*line), "docs/policies.md shows {line:?}, the pusher sees:\n{}", pushed.stderr);
+    }
+}

@@ -155,9 +155,7 @@ void commit_reader_veto(const commit_reader_t *reader, const policy_string_t *re
     veto->commit_id.is_some = false;
     switch (err->tag) {
     case HOOKRT_POLICY_COMMITS_WALK_ERROR_MALFORMED:
-        text_add_str(&summary, "commit ");
-        text_add_short_id(&summary, &err->val.malformed.id);
-        text_add_str(&summary, " cannot be read: ");
+        text_add_str(&summary, "this commit cannot be read: ");
         text_add_string(&summary, &err->val.malformed.problem);
         text_add_str(&detail,
                      "git cannot read past this commit either, so the policy could not check what it brings.\n"

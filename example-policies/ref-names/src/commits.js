@@ -80,7 +80,7 @@ export function walkVeto(refName, error) {
     case 'malformed': {
       const { id, problem } = error.val;
       return {
-        summary: `commit ${id.slice(0, 12)} cannot be read: ${problem}`,
+        summary: `this commit cannot be read: ${problem}`,
         detail:
           'git cannot read past this commit either, so the policy could not check what it brings.\n' +
           'Run `git fsck` in your clone to see the damage, then rewrite the commit (e.g. with ' +

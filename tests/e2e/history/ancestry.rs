@@ -22,6 +22,7 @@ fn candidates() -> Vec<(String, ObjectId)> {
         "unrelated",
         "unrelated~2",
         "skewed",
+        "skewed-child",
         "skewed-fixed",
         "crisscross-a",
         "crisscross-b",

@@ -93,6 +93,13 @@ pub const PUSHES: &[Push] = &[
         updates: &[("refs/heads/skewed", "skewed", "skewed-fixed")],
         ordered: false,
     },
+    // The same, with a commit of the right date on top of the wrong one.
+    Push {
+        name: "a branch with a wrong clock under its tip rewritten",
+        before: &[(MAIN, "main"), ("refs/heads/skewed", "skewed-child")],
+        updates: &[("refs/heads/skewed", "skewed-child", "skewed-fixed")],
+        ordered: false,
+    },
     // Git dates a commit without an author line at 0, older than its
     // parent, and one with a date past 64 bits as the newest.
     Push {
