@@ -12,6 +12,7 @@ mod cache;
 mod config;
 mod contract;
 mod files;
+mod history;
 mod hostile;
 mod hosting;
 mod languages;

@@ -16,8 +16,8 @@ pub enum ChangeKind {
     Added,
     Modified,
     Deleted,
-    /// Deleted at one path and added with the same content and mode at
-    /// another.
+    /// Deleted at one path and added with the same content at another,
+    /// as git pairs exact renames (see `pair_renames`).
     Renamed,
 }
 
@@ -125,13 +125,14 @@ impl Repo {
             };
             changes.push(change);
         }
+        // gix walks the trees breadth first; git lists paths depth first,
+        // which is byte order of the full paths (trees sort as `name/`).
+        // Renames are paired in that order, as git pairs them.
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
         pair_renames(&mut changes);
         if changes.len() > max {
             return Err(too_many());
         }
-        // gix walks the trees breadth first; git lists paths depth first,
-        // which is byte order of the full paths (trees sort as `name/`).
-        changes.sort_by(|a, b| a.path.cmp(&b.path));
         for change in &mut changes {
             let (mode, id) = match change.kind {
                 ChangeKind::Deleted => (change.old_mode, change.old_id),
@@ -273,39 +274,69 @@ fn entry(
     }
 }
 
-/// Turns a deletion and an addition of the same blob with the same mode
-/// into one rename. Only exact renames: finding similar content would cost a
-/// blob diff per pair.
+/// Turns deletions and additions of the same blob into renames, as git's
+/// exact rename detection (`find_identical_files` in diffcore-rename.c,
+/// what `git diff-tree -M100%` shows) pairs them: each added path, in path
+/// order, takes a deleted one with the same blob that no other rename took,
+/// preferring one with the same file name, and among equals the first in
+/// path order. Regular files
+/// may change mode on the way (`100644` to `100755`); a symlink or a
+/// submodule only pairs with its own kind. Only exact renames: finding
+/// similar content would cost a blob diff per pair. `changes` is in path
+/// order.
 fn pair_renames(changes: &mut Vec<Change>) {
-    // gix's hash tables take object ids only; this key is a pair.
-    let mut deleted: std::collections::HashMap<(ObjectId, u32), usize> = Default::default();
+    // gix's hash tables take object ids only; this key is a blob id.
+    let mut deleted: std::collections::HashMap<ObjectId, Vec<usize>> = Default::default();
     for (index, change) in changes.iter().enumerate() {
         if let (ChangeKind::Deleted, Some(id)) = (change.kind, change.old_id) {
-            deleted.entry((id, change.old_mode)).or_insert(index);
+            deleted.entry(id).or_default().push(index);
         }
     }
     if deleted.is_empty() {
         return;
     }
+    let regular = |mode: u32| mode & 0o170000 == 0o100000;
     let mut gone = vec![false; changes.len()];
     for index in 0..changes.len() {
         let change = &changes[index];
         let Some(new_id) = change.new_id.filter(|_| change.kind == ChangeKind::Added) else { continue };
-        if let Some(from) = deleted.remove(&(new_id, change.new_mode)) {
-            let (old_path, old_mode) = (changes[from].path.clone(), changes[from].old_mode);
-            let change = &mut changes[index];
-            change.kind = ChangeKind::Renamed;
-            change.old_path = Some(old_path);
-            change.old_mode = old_mode;
-            change.old_id = Some(new_id);
-            gone[from] = true;
+        let Some(sources) = deleted.get(&new_id) else { continue };
+        let mut best: Option<(usize, u8)> = None;
+        for &from in sources {
+            let source = &changes[from];
+            let compatible =
+                (regular(source.old_mode) && regular(change.new_mode)) || source.old_mode == change.new_mode;
+            if gone[from] || !compatible {
+                continue;
+            }
+            let score = 1 + u8::from(same_file_name(&source.path, &change.path));
+            if best.is_none_or(|(_, best)| score > best) {
+                best = Some((from, score));
+            }
+            if score == 2 {
+                break;
+            }
         }
+        let Some((from, _)) = best else { continue };
+        let (old_path, old_mode) = (changes[from].path.clone(), changes[from].old_mode);
+        let change = &mut changes[index];
+        change.kind = ChangeKind::Renamed;
+        change.old_path = Some(old_path);
+        change.old_mode = old_mode;
+        change.old_id = Some(new_id);
+        gone[from] = true;
     }
     let mut index = 0;
     changes.retain(|_| {
         index += 1;
         !gone[index - 1]
     });
+}
+
+/// Whether two paths end in the same file name (git's `basename_same`).
+fn same_file_name(a: &[u8], b: &[u8]) -> bool {
+    let name = |p: &[u8]| p.rsplit(|&c| c == b'/').next().map(<[u8]>::to_vec);
+    name(a) == name(b)
 }
 
 impl Repo {

@@ -5,10 +5,12 @@
 //! (clamped) date, so a commit is produced only once nothing still queued can
 //! hide it. With committer dates that never go backwards from child to
 //! parent this gives exactly `git rev-list tips --not hidden`; with clock
-//! skew, a parent's date is clamped to its child's, and the hidden tips go
-//! first whatever their dates, which keeps the common skewed cases right as
-//! well (a tip amended after a wrong clock, a commit imported without a
-//! date). The walk stops the moment no interesting commit is left, and it
+//! skew, a parent's date is clamped to its child's, the hidden tips go
+//! first whatever their dates, and a hidden commit older than its parent
+//! goes with its parent, which keeps the common skewed cases right as well
+//! (a tip amended after a wrong clock, a wrong clock below a tip, a commit
+//! imported without a date; tests/e2e/history.rs checks them against git).
+//! The walk stops the moment no interesting commit is left, and it
 //! only does work when asked for the next commit: a policy that stops after
 //! one commit costs one commit plus the hidden tips and whatever hidden
 //! history is newer than it.
@@ -198,6 +200,18 @@ impl Walker {
         Ok(None)
     }
 
+    /// The newest walk date of `ids` (0 for none, or what cannot be read).
+    fn newest(&mut self, ids: &[ObjectId]) -> i64 {
+        let hash = self.odb.hash_kind();
+        ids.iter()
+            .filter_map(|id| {
+                let data = self.odb.read(id, &mut self.buf).ok()?;
+                header::head(data.data, hash).ok().map(|head| header::walk_date(data.data, &head))
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Queues `id`, a tip or the parent of `child` (its id and date key).
     fn enqueue(&mut self, id: ObjectId, hidden: bool, child: Option<(ObjectId, i64)>) -> Result<(), WalkError> {
         if let Some(state) = self.seen.get_mut(&id) {
@@ -238,7 +252,13 @@ impl Walker {
             Err(err) => return Err(err.into()),
         };
         let time = header::walk_date(data.data, &head);
+        let (data, parents) = (data.data.to_vec(), head.parents);
         let key = match child {
+            // A hidden commit older than its own parent (a wrong clock below
+            // a tip) goes when its parent would, so that it hides that
+            // parent before the interesting side reaches it: `git rev-list`
+            // is exact there, as it walks on until all it holds is hidden.
+            Some((_, child)) if hidden => time.max(self.newest(&parents)).min(child),
             Some((_, child)) => time.min(child),
             // What hides commits starts first, whatever its date: a tip
             // with a wrong clock (amended later with a right one, or
@@ -248,7 +268,6 @@ impl Walker {
             None if hidden => i64::MAX,
             None => time,
         };
-        let (data, parents) = (data.data.to_vec(), head.parents);
         self.seen.insert(id, State { hidden, queued: true });
         if !hidden {
             self.interesting_queued += 1;

@@ -237,7 +237,16 @@ pub enum CaseError {
 impl CaseFile {
     /// Reads and checks one case file.
     pub fn load(path: &Path) -> Result<Self, CaseError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CaseError::Read { path: path.to_owned(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| CaseError::Read { path: path.to_owned(), source })?;
+        if bytes.starts_with(b"\0asm") {
+            // `hookrt test policy.wasm cases.toml` is an easy slip.
+            let message = "it is a WebAssembly module, not a case file: name the policy with `--policy FILE.wasm`";
+            return Err(CaseError::Parse { path: path.to_owned(), message: message.to_owned() });
+        }
+        let text = String::from_utf8(bytes).map_err(|e| CaseError::Read {
+            path: path.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        })?;
         Self::parse(path, &text)
     }
 
