@@ -111,12 +111,17 @@ pub(super) struct Walker {
     interesting_queued: usize,
     seq: u64,
     buf: Vec<u8>,
+    /// Commits read ahead of their turn (see [`Walker::newest`]), with
+    /// their kind, until they are queued.
+    peeked: HashMap<ObjectId, (gix::object::Kind, Vec<u8>)>,
 }
 
 #[derive(Clone, Copy)]
 struct State {
     hidden: bool,
     queued: bool,
+    /// Its walk date (0 for a commit that could not be read).
+    date: i64,
 }
 
 struct Queued {
@@ -165,6 +170,7 @@ impl Walker {
             interesting_queued: 0,
             seq: 0,
             buf: Vec::new(),
+            peeked: HashMap::default(),
         };
         for id in hidden {
             walk.enqueue(*id, true, None)?;
@@ -201,15 +207,26 @@ impl Walker {
     }
 
     /// The newest walk date of `ids` (0 for none, or what cannot be read).
+    /// What is read for it is kept for [`Walker::enqueue`], which queues
+    /// these commits next: a commit is still read once.
     fn newest(&mut self, ids: &[ObjectId]) -> i64 {
         let hash = self.odb.hash_kind();
-        ids.iter()
-            .filter_map(|id| {
-                let data = self.odb.read(id, &mut self.buf).ok()?;
-                header::head(data.data, hash).ok().map(|head| header::walk_date(data.data, &head))
-            })
-            .max()
-            .unwrap_or(0)
+        let mut newest = 0;
+        for id in ids {
+            let date = match self.seen.get(id) {
+                Some(state) => state.date,
+                None => match self.odb.read(id, &mut self.buf) {
+                    Ok(data) => {
+                        let date = header::head(data.data, hash).map_or(0, |head| header::walk_date(data.data, &head));
+                        self.peeked.insert(*id, (data.kind, data.data.to_vec()));
+                        date
+                    }
+                    Err(_) => 0,
+                },
+            };
+            newest = newest.max(date);
+        }
+        newest
     }
 
     /// Queues `id`, a tip or the parent of `child` (its id and date key).
@@ -223,18 +240,22 @@ impl Walker {
             }
             return Ok(());
         }
-        let read = self.odb.read(&id, &mut self.buf).and_then(|data| {
-            if data.kind != gix::object::Kind::Commit {
+        let read = match self.peeked.remove(&id) {
+            Some(peeked) => Ok(peeked),
+            None => self.odb.read(&id, &mut self.buf).map(|data| (data.kind, data.data.to_vec())),
+        };
+        let read = read.and_then(|(kind, data)| {
+            if kind != gix::object::Kind::Commit {
                 return Err(match child {
                     Some((child, _)) => ReadError::MalformedCommit {
                         id: child,
-                        problem: format!("its parent {id} is a {}, not a commit", data.kind),
+                        problem: format!("its parent {id} is a {kind}, not a commit"),
                     },
-                    None => ReadError::WrongKind { id, actual: data.kind, expected: gix::object::Kind::Commit },
+                    None => ReadError::WrongKind { id, actual: kind, expected: gix::object::Kind::Commit },
                 });
             }
             // A commit git cannot walk past stops this walk too, naming it.
-            let head = header::head(data.data, self.odb.hash_kind())
+            let head = header::head(&data, self.odb.hash_kind())
                 .map_err(|problem| ReadError::MalformedCommit { id, problem })?;
             Ok((data, head))
         });
@@ -246,13 +267,13 @@ impl Walker {
             // the repository does not block every later push. Skipping it
             // can only show the policy more commits, never fewer.
             Err(_) if hidden => {
-                self.seen.insert(id, State { hidden, queued: false });
+                self.seen.insert(id, State { hidden, queued: false, date: 0 });
                 return Ok(());
             }
             Err(err) => return Err(err.into()),
         };
-        let time = header::walk_date(data.data, &head);
-        let (data, parents) = (data.data.to_vec(), head.parents);
+        let time = header::walk_date(&data, &head);
+        let parents = head.parents;
         let key = match child {
             // A hidden commit older than its own parent (a wrong clock below
             // a tip) goes when its parent would, so that it hides that
@@ -268,7 +289,7 @@ impl Walker {
             None if hidden => i64::MAX,
             None => time,
         };
-        self.seen.insert(id, State { hidden, queued: true });
+        self.seen.insert(id, State { hidden, queued: true, date: time });
         if !hidden {
             self.interesting_queued += 1;
         }
