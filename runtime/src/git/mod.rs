@@ -2,6 +2,7 @@
 //! were before and after the push, commits, and the four commit walks.
 
 mod ancestry;
+mod changes;
 mod commit;
 mod files;
 mod odb;
@@ -14,8 +15,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use gix::ObjectId;
 
+pub use changes::{Change, ChangeKind};
 pub use commit::{Commit, Damage, Problem, Signature};
-pub use files::{Blob, Change, ChangeKind};
+pub use files::Blob;
 pub use odb::{Odb, OpenError as OdbOpenError, ReadError, object_dirs};
 pub use walk::{Walk, WalkError};
 
@@ -122,6 +124,8 @@ struct Shared {
     branch_trees: OnceLock<Vec<ObjectId>>,
     /// Force-push answers by ref name, shared by the policies that ask.
     forced: Mutex<HashMap<String, bool>>,
+    /// Each commit's changes, shared likewise.
+    changes: changes::ChangesCache,
 }
 
 impl Repo {
@@ -174,6 +178,7 @@ impl Repo {
                 after: OnceLock::new(),
                 branch_trees: OnceLock::new(),
                 forced: Mutex::new(HashMap::new()),
+                changes: Default::default(),
             }),
         })
     }
