@@ -2,9 +2,10 @@
 //!
 //! An entry is named by a digest of the module's bytes, the engine's
 //! compatibility hash (wasmtime version, target, compiler settings) and
-//! hookrt's version; it holds a checksum (CRC-32) of its own payload, checked
-//! before the payload is handed to wasmtime, so a truncated or corrupted
-//! entry is recompiled rather than executed. Entries are written to a temporary file
+//! hookrt's version; it holds a checksum (CRC-32) of its own payload, after
+//! it, checked before the entry is handed to wasmtime (which maps the file
+//! rather than copying it), so a truncated or corrupted entry is recompiled
+//! rather than executed. Entries are written to a temporary file
 //! and renamed into place: concurrent pushes never see half an entry.
 //!
 //! An entry is native code that hookrt maps and runs, so the checksum only
@@ -35,11 +36,11 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-/// The payload's CRC-32, little-endian, before it.
+/// The payload's CRC-32, little-endian, after it.
 const CHECKSUM_LEN: usize = 4;
 /// Names the entry format in every key: entries of another format are
 /// simply not found, rather than found damaged.
-const FORMAT: &[u8] = b"hookrt-cwasm-crc32";
+const FORMAT: &[u8] = b"hookrt-cwasm-mapped-crc32";
 
 /// Entries not used for this long are removed (when another is stored).
 pub const MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
@@ -51,6 +52,9 @@ pub const MAX_BYTES: u64 = 2 << 30;
 const TOUCH_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 /// Left-over temporary files and locks older than this are removed.
 const STALE_AFTER: Duration = Duration::from_secs(60 * 60);
+/// A module changed more recently than this is not indexed: a change
+/// within its timestamps' granularity would go unseen.
+const RACY: Duration = Duration::from_secs(3);
 
 /// Where the compiled code of one module lives in a [`Cache`]: computed
 /// once per module, as it hashes the whole module.
@@ -96,6 +100,14 @@ impl Hasher for ShaHasher {
         // Only the full digest is read; this is never called.
         0
     }
+}
+
+/// What every key holds besides its subject: hookrt's version and the
+/// entry format, so that another version's entries and index lines are
+/// simply not found. (Entries hold the engine's compatibility hash too.)
+fn engine_key(hasher: &mut ShaHasher) {
+    hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.write(FORMAT);
 }
 
 /// The deadline passed while another hook run held an entry's lock.
@@ -166,9 +178,61 @@ impl Cache {
         let mut hasher = ShaHasher(Sha256::new());
         hasher.write(wasm);
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        hasher.write(env!("CARGO_PKG_VERSION").as_bytes());
-        hasher.write(FORMAT);
+        engine_key(&mut hasher);
         Entry { path: self.dir.join(format!("{}.cwasm", hex(&hasher.0.finalize()))) }
+    }
+
+    /// The entry the module at `path` was found at when it was last hashed,
+    /// if the file is still the one that was hashed: the same device,
+    /// inode, size, modification and change time (as git's index trusts a
+    /// file's stat data). A push then neither reads nor hashes the module,
+    /// which for a Python or JavaScript policy is 12 to 18 MB.
+    pub fn indexed(&self, path: &Path) -> Option<Entry> {
+        let index = self.index_path(&std::fs::metadata(path).ok()?);
+        let meta = std::fs::symlink_metadata(&index).ok()?;
+        if untrusted(&meta).is_some() || !meta.is_file() {
+            return None;
+        }
+        let name = std::fs::read_to_string(&index).ok()?;
+        let name = name.trim();
+        // A digest, not a path: nothing else is followed.
+        let sound = name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit());
+        sound.then(|| Entry { path: self.dir.join(format!("{name}.cwasm")) })
+    }
+
+    /// Records that the module at `path`, read with metadata `meta`, has its
+    /// compiled code at `entry`, for [`Cache::indexed`]. Not while the file
+    /// may still be changing within its timestamps' granularity (changed in
+    /// the last few seconds): its stat data would not tell a later change.
+    pub fn index(&self, path: &Path, meta: &std::fs::Metadata, entry: &Entry) {
+        let settled =
+            |t: std::io::Result<SystemTime>| t.ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age > RACY);
+        let now = std::fs::metadata(path).ok();
+        let unchanged = now.as_ref().is_some_and(|now| self.index_path(now) == self.index_path(meta));
+        let changed_at = SystemTime::UNIX_EPOCH + Duration::new(meta.ctime().max(0) as u64, meta.ctime_nsec() as u32);
+        if !unchanged || !settled(meta.modified()) || !settled(Ok(changed_at)) {
+            return;
+        }
+        let Some(name) = entry.path.file_stem().and_then(|n| n.to_str()) else { return };
+        let written = tempfile::NamedTempFile::new_in(&self.dir)
+            .and_then(|mut file| file.write_all(name.as_bytes()).map(|()| file))
+            .and_then(|file| file.persist(self.index_path(meta)).map_err(|e| e.error));
+        if let Err(err) = written {
+            tracing::warn!(path = %path.display(), %err, "could not index the compiled-code cache entry");
+        }
+    }
+
+    /// Where the index line of a module with metadata `meta` lives.
+    fn index_path(&self, meta: &std::fs::Metadata) -> PathBuf {
+        let mut hasher = ShaHasher(Sha256::new());
+        for n in [meta.dev(), meta.ino(), meta.size()] {
+            hasher.write(&n.to_le_bytes());
+        }
+        for n in [meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec()] {
+            hasher.write(&n.to_le_bytes());
+        }
+        engine_key(&mut hasher);
+        self.dir.join(format!("{}.idx", hex(&hasher.0.finalize())))
     }
 
     /// The cached component for `wasm`, if a sound entry exists. A damaged
@@ -182,14 +246,24 @@ impl Cache {
             let _ = std::fs::remove_file(path);
             return None;
         }
-        let bytes = std::fs::read(path).ok()?;
-        let sound = bytes.len() > CHECKSUM_LEN
-            && crc32fast::hash(&bytes[CHECKSUM_LEN..]).to_le_bytes() == bytes[..CHECKSUM_LEN];
+        // Mapped, not read: the checksum pages the entry in once, and
+        // wasmtime then maps the same pages (copy-on-write) rather than
+        // copying 40 MB of a Python policy's code on every push.
+        let file = std::fs::File::open(path).ok()?;
+        // SAFETY: entries are never written in place, only renamed into
+        // place whole (`Cache::write`), in a directory only this user may
+        // write (`Cache::open`): the mapping does not change under us.
+        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        let payload = map.len().checked_sub(CHECKSUM_LEN);
+        let sound = payload.is_some_and(|n| n > 0 && crc32fast::hash(&map[..n]).to_le_bytes() == map[n..]);
+        drop(map);
         if sound {
-            // SAFETY: the payload is byte for byte what `Component::serialize`
-            // wrote for this engine configuration (the digest proves it), in a
-            // directory and file only this user may write (`Cache::open`).
-            match unsafe { Component::deserialize(engine, &bytes[CHECKSUM_LEN..]) } {
+            // SAFETY: the file is byte for byte what `Component::serialize`
+            // wrote for this engine configuration (the digest proves it) and
+            // its checksum, in a directory and file only this user may write
+            // (`Cache::open`); wasmtime reads its ELF image by the offsets in
+            // it, so the checksum after the image is never looked at.
+            match unsafe { Component::deserialize_file(engine, path) } {
                 Ok(component) => {
                     touch(path, &meta);
                     return Some(component);
@@ -267,6 +341,10 @@ impl Cache {
             match path.extension().and_then(|e| e.to_str()) {
                 Some("cwasm") if age(&meta).is_some_and(|age| age > MAX_AGE) => remove_entry(&path),
                 Some("cwasm") => entries.push((meta.modified().unwrap_or(now), meta.len(), path)),
+                // An index line outlives neither its entry nor a month.
+                Some("idx") if age(&meta).is_some_and(|age| age > MAX_AGE) || !self.indexes_an_entry(&path) => {
+                    let _ = std::fs::remove_file(&path);
+                }
                 // A lock nobody holds, of an entry that is gone.
                 Some("lock") if stale && !path.with_extension("cwasm").exists() => {
                     let unheld = std::fs::File::open(&path).is_ok_and(|f| f.try_lock().is_ok());
@@ -292,12 +370,20 @@ impl Cache {
         }
     }
 
+    /// Whether the index line at `path` names an entry that exists.
+    fn indexes_an_entry(&self, path: &Path) -> bool {
+        std::fs::read_to_string(path).is_ok_and(|name| self.dir.join(format!("{}.cwasm", name.trim())).exists())
+    }
+
     fn write(&self, path: &Path, component: &Component) -> std::io::Result<()> {
         let payload = component.serialize().map_err(std::io::Error::other)?;
         // Created 0600 by tempfile, so the entry is this user's alone.
         let mut file = tempfile::NamedTempFile::new_in(&self.dir)?;
-        file.write_all(&crc32fast::hash(&payload).to_le_bytes())?;
         file.write_all(&payload)?;
+        file.write_all(&crc32fast::hash(&payload).to_le_bytes())?;
+        // On disk before it is in place: after a crash the entry is whole
+        // or not there, never a file of the right name with holes in it.
+        file.as_file().sync_data()?;
         file.persist(path).map_err(|e| e.error)?;
         Ok(())
     }

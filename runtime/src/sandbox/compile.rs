@@ -20,31 +20,36 @@ use super::module::LoadError;
 use crate::timing;
 
 impl Sandbox {
-    /// The compiled code of `wasm` (the module of policy `name`) if the
-    /// cache has it; else where it goes in the cache (none without one),
-    /// for [`Sandbox::compile_missing`].
-    pub(crate) fn cached(&self, name: &str, wasm: &[u8]) -> Result<Component, Option<Entry>> {
+    /// The compiled code of the module of policy `name` at `path` if the
+    /// cache has it, found by the file's identity alone (see
+    /// [`Cache::indexed`](super::cache::Cache::indexed)): the module is
+    /// neither read nor hashed.
+    pub(crate) fn indexed(&self, name: &str, path: &std::path::Path) -> Option<Component> {
+        let started = Instant::now();
+        let cache = self.cache.as_ref()?;
+        let component = cache.load(&self.engine, &cache.indexed(path)?)?;
+        timing::record("cache-load", name, started.elapsed());
+        Some(component)
+    }
+
+    /// The compiled code of `wasm` (the module of policy `name`, read from
+    /// `path` with metadata `meta`) if the cache has it, which is then
+    /// indexed for [`Sandbox::indexed`]; else where it goes in the cache
+    /// (none without one), for [`Sandbox::compile_missing`].
+    pub(crate) fn cached(
+        &self,
+        name: &str,
+        path: &std::path::Path,
+        meta: &std::fs::Metadata,
+        wasm: &[u8],
+    ) -> Result<Component, Option<Entry>> {
         let started = Instant::now();
         let cache = self.cache.as_ref().ok_or(None)?;
         let entry = cache.entry(&self.engine, wasm);
-        let component = cache.load(&self.engine, &entry).ok_or(Some(entry))?;
+        let component = cache.load(&self.engine, &entry).ok_or_else(|| Some(entry.clone()))?;
         timing::record("cache-load", name, started.elapsed());
+        cache.index(path, meta, &entry);
         Ok(component)
-    }
-
-    /// The compiled code of `wasm` (the module of policy `name`), compiled
-    /// by `deadline` if it is not in the cache, or [`LoadError::NotCompiled`];
-    /// with whether it was compiled here (rather than found compiled).
-    pub(crate) fn component(
-        &self,
-        name: &str,
-        wasm: Vec<u8>,
-        deadline: Option<Instant>,
-    ) -> Result<(Component, bool), LoadError> {
-        match self.cached(name, &wasm) {
-            Ok(component) => Ok((component, false)),
-            Err(entry) => self.compile_missing(name, wasm, entry, deadline),
-        }
     }
 
     /// Compiles `wasm`, which [`Sandbox::cached`] did not find at `entry`,

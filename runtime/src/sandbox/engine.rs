@@ -106,9 +106,8 @@ impl Sandbox {
     /// [`Sandbox::load`], giving up on a compile at `deadline` (a push's
     /// time budget) with [`LoadError::NotCompiled`].
     pub fn load_by(&self, name: &str, path: &Path, deadline: Option<Instant>) -> Result<PolicyModule, LoadError> {
-        let wasm = read_module(path)?;
-        let (component, compiled) = self.component(name, wasm, deadline)?;
-        self.linked(name, component, compiled)
+        let mut loaded = self.load_all(&[(name, path)], deadline);
+        loaded.pop().unwrap_or_else(|| Err(LoadError::Compile("no module was loaded (a bug in hookrt)".into())))
     }
 
     fn linked(&self, name: &str, component: Component, compiled: bool) -> Result<PolicyModule, LoadError> {
@@ -140,9 +139,13 @@ impl Sandbox {
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some((name, path)) = policies.get(index) else { return (done, missed) };
+                if let Some(component) = self.indexed(name, path) {
+                    done.push((index, self.linked(name, component, false)));
+                    continue;
+                }
                 match read_module(path) {
                     Err(err) => done.push((index, Err(err))),
-                    Ok(wasm) => match self.cached(name, &wasm) {
+                    Ok((wasm, meta)) => match self.cached(name, path, &meta, &wasm) {
                         Ok(component) => done.push((index, self.linked(name, component, false))),
                         Err(entry) => missed.push((index, wasm, entry)),
                     },
@@ -172,7 +175,7 @@ impl Sandbox {
 
 /// The bytes of the module at `path`: a regular file (a symlink to one is
 /// followed) of sane size. A FIFO would block and `/dev/zero` never end.
-fn read_module(path: &Path) -> Result<Vec<u8>, LoadError> {
+fn read_module(path: &Path) -> Result<(Vec<u8>, std::fs::Metadata), LoadError> {
     let read_error = |source| LoadError::Read { path: path.to_owned(), source };
     let meta = std::fs::metadata(path).map_err(read_error)?;
     if !meta.is_file() {
@@ -181,7 +184,7 @@ fn read_module(path: &Path) -> Result<Vec<u8>, LoadError> {
     if meta.len() > MAX_MODULE_BYTES {
         return Err(LoadError::TooLarge { path: path.to_owned(), size: meta.len(), max: MAX_MODULE_BYTES });
     }
-    std::fs::read(path).map_err(read_error)
+    Ok((std::fs::read(path).map_err(read_error)?, meta))
 }
 
 impl Drop for Sandbox {
