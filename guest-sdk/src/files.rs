@@ -1,7 +1,7 @@
 //! Changed paths and blob contents.
 
 use crate::bindings::hookrt::policy::files;
-use crate::{Blob, Change, ChangeKind, Commit, LookupError};
+use crate::{Additions, Blob, Change, ChangeKind, Commit, LookupError};
 
 /// Reads at most `max_bytes` of the blob `id` (the admin's per-read cap,
 /// 1 MiB by default, applies on top). `Blob::size` is always the full size.
@@ -41,10 +41,30 @@ impl Change {
         Ok(false)
     }
 
+    /// The lines this change adds (every line, for an added file), as
+    /// `git diff --histogram` shows them, reading at most `max_bytes` of
+    /// each blob (the admin's per-read cap applies on top): what a content
+    /// policy scans instead of whole files. A deletion adds nothing.
+    pub fn added_lines(&self, max_bytes: u64) -> Result<Additions, LookupError> {
+        match self.new_id.as_deref() {
+            Some(new) => files::added_lines(self.old_id.as_deref(), new, max_bytes),
+            None => {
+                Ok(Additions { text: String::new(), numbers: Vec::new(), truncated: false, binary: false, read: 0 })
+            }
+        }
+    }
+
     /// Whether the path is a regular file or symlink (not a submodule).
     pub fn is_blob(&self) -> bool {
         let mode = if self.exists_after() { self.new_mode } else { self.old_mode };
         mode & 0o170000 != 0o160000
+    }
+}
+
+impl Additions {
+    /// The added lines with their line numbers in the new blob, in order.
+    pub fn lines(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.numbers.iter().copied().zip(self.text.split('\n'))
     }
 }
 

@@ -104,9 +104,9 @@ pub mod observer_bindings {
 pub use bindings::hookrt::policy::commits::{Filter, MalformedCommit, WalkError};
 pub use bindings::hookrt::policy::repository::{is_ancestor, ref_target};
 pub use bindings::hookrt::policy::types::{
-    Blob, Change, ChangeKind, Commit, Damage, Hook, LookupError, ObjectFormat, PullRequest, Push, PushCertificate,
-    PushContext, Pusher, RefClass, RefKind, RefUpdate, SettingError, SettingValue, Signature, Trailer, Verdict, Veto,
-    Warning,
+    Additions, Blob, Change, ChangeKind, Commit, Damage, Hook, LookupError, ObjectFormat, PullRequest, Push,
+    PushCertificate, PushContext, Pusher, RefClass, RefKind, RefUpdate, SettingError, SettingValue, Signature, Trailer,
+    Verdict, Veto, Warning,
 };
 pub use commits::{Commits, walk_veto};
 pub use files::{read_blob, read_file};

@@ -19,6 +19,7 @@ use hookrt::{HookKind, RefUpdate};
 
 use crate::support::run_fixture;
 
+mod added;
 mod ancestry;
 mod changes;
 mod commits;

@@ -1,6 +1,7 @@
 //! Read access to the repository a hook runs in, through gix: refs as they
 //! were before and after the push, commits, and the four commit walks.
 
+mod added;
 mod ancestry;
 mod changes;
 mod commit;
@@ -15,6 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use gix::ObjectId;
 
+pub use added::{Added, AddedLine};
 pub use changes::{Change, ChangeKind};
 pub use commit::{Commit, Damage, Problem, Signature};
 pub use files::Blob;

@@ -85,6 +85,19 @@ impl From<git::Blob> for types::Blob {
     }
 }
 
+impl From<git::Added> for types::Additions {
+    fn from(a: git::Added) -> Self {
+        let text: Vec<u8> = a.lines.iter().map(|l| &l.text[..]).collect::<Vec<_>>().join(&b'\n');
+        types::Additions {
+            text: String::from_utf8_lossy(&text).into_owned(),
+            numbers: a.lines.iter().map(|l| l.number).collect(),
+            truncated: a.truncated,
+            binary: a.binary,
+            read: a.read,
+        }
+    }
+}
+
 impl From<&Pusher> for types::Pusher {
     fn from(p: &Pusher) -> Self {
         types::Pusher { name: p.name.clone(), email: p.email.clone(), id: p.id.clone(), source: p.source.clone() }

@@ -2,7 +2,7 @@
 //! policy's fuel as it reads them.
 
 use super::bindings::files;
-use super::bindings::types::{Blob, Change, LookupError};
+use super::bindings::types::{Additions, Blob, Change, LookupError};
 use super::{HostState, lookup_result, object_id};
 
 /// Fuel charged per path listed: about what the guest spends receiving one.
@@ -28,6 +28,19 @@ impl files::Host for HostState {
         let repo = self.repo()?;
         let blob = object_id(&id).and_then(|id| repo.read_blob(id, cap, Some(self.deadline)));
         self.charge(blob)
+    }
+
+    fn added_lines(&mut self, old_id: Option<String>, new_id: String, max_bytes: u64) -> LookupResult<Additions> {
+        let cap = self.read_cap(max_bytes);
+        let repo = self.repo()?;
+        let old = old_id.as_deref().map(object_id).transpose();
+        let added = old.and_then(|old| repo.added_lines(old, object_id(&new_id)?, cap, Some(self.deadline)));
+        if let Ok(added) = &added {
+            let bytes: u64 = added.lines.iter().map(|l| l.text.len() as u64 + 1).sum();
+            self.work.blob_bytes += bytes;
+            self.fuel_debt += bytes * FUEL_PER_BLOB_BYTE;
+        }
+        lookup_result(added.map(Into::into))
     }
 
     fn read_file(&mut self, commit: String, path: String, max_bytes: u64) -> LookupResult<Blob> {

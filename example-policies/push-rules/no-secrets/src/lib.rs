@@ -9,13 +9,14 @@
 //! would stay in the history. The sample's 40-character "secret key"
 //! pattern is left out: it matches every commit id.
 //!
-//! "Added lines" are the lines of the new file that the old one does not
-//! have anywhere: a line-set difference, not a diff. A line that only moved
-//! within a file therefore does not count, and a secret already in the
-//! repository does not block every later edit of its file. Binary files
-//! (git's test: a NUL in the first 8000 bytes) are skipped. Of a file bigger
-//! than the host lets a policy read (`blob_read_kib`, 1 MiB by default), the
-//! start is scanned and the pusher is warned that the rest was not.
+//! "Added lines" are the `+` lines of `git diff --histogram`, which the host
+//! works out (`files.added-lines`): the policy never reads whole files, and a
+//! secret already in the repository does not block every later edit of its
+//! file. A line moved within a file is added where it now is, as `git diff`
+//! shows it. Binary files (git's test: a NUL in the first 8000 bytes) are
+//! skipped. Of a file bigger than the host lets a policy read
+//! (`blob_read_kib`, 1 MiB by default), the start is scanned and the pusher
+//! is warned that the rest was not.
 //!
 //! A merge is compared with its first parent; a path whose content is the
 //! same as in another parent came from there and was checked there (or was
@@ -37,12 +38,9 @@
 //! ]
 //! ```
 
-use std::collections::HashSet;
-
 use hookrt_guest::settings::{FromSettings, Reader};
 use hookrt_guest::{
-    Change, ChangeKind, Commit, Filter, LookupError, Push, RefKind, RefUpdate, SettingError, Verdict, Veto, read_blob,
-    warn,
+    Change, ChangeKind, Commit, Filter, LookupError, Push, RefKind, RefUpdate, SettingError, Verdict, Veto, warn,
 };
 
 /// What every private-key header starts with.
@@ -136,43 +134,36 @@ fn scan(
     if change.old_id.as_deref() == Some(new_id) || (commit.is_merge && change.from_other_parent(commit)?) {
         return Ok(Vec::new());
     }
-    // As much as the admin lets a policy read (blob_read_kib).
-    let new = read_blob(new_id, u64::MAX)?;
-    if new.looks_binary {
+    // As much as the admin lets a policy read (blob_read_kib) of each.
+    let added = change.added_lines(u64::MAX)?;
+    if added.binary {
         return Ok(Vec::new());
     }
-    if new.truncated {
+    if added.truncated {
         warn(&Veto::commit(
             update,
             commit,
             format!(
                 "{}: only the first {} KiB of {} KiB were scanned for secrets",
                 change.path,
-                new.data.len() / 1024,
-                new.size / 1024
+                added.read / 1024,
+                change.size / 1024
             ),
             "The rest of the file was not checked for private keys or AWS keys: make sure it holds none.",
         ));
     }
-    let text = new.text();
-    // One pass over the whole text first: most files hold neither marker,
-    // and splitting them into lines would cost many times more.
-    if !text.contains(PEM_BEGIN) && !text.contains(AWS_KEY_PREFIX) {
+    // One pass over all of it first: most changes hold neither marker, and
+    // looking line by line would cost many times more.
+    if !added.text.contains(PEM_BEGIN) && !added.text.contains(AWS_KEY_PREFIX) {
         return Ok(Vec::new());
     }
-    let mut findings: Vec<(usize, &str, String)> = text
+    Ok(added
         .lines()
-        .enumerate()
-        .filter_map(|(n, line)| find_secret(line, &settings.private_key_headers).map(|what| (n + 1, line, what)))
-        .collect();
-    // Only now, and only for a file with a hit, read the old content.
-    if let (false, Some(old_id)) = (findings.is_empty(), change.old_id.as_deref()) {
-        let old = read_blob(old_id, u64::MAX)?;
-        let old_text = old.text();
-        let old_lines: HashSet<&str> = old_text.lines().collect();
-        findings.retain(|(_, line, _)| !old_lines.contains(line));
-    }
-    Ok(findings.into_iter().map(|(line, _, what)| Finding { path: change.path.clone(), line, what }).collect())
+        .filter_map(|(number, line)| {
+            let what = find_secret(line, &settings.private_key_headers)?;
+            Some(Finding { path: change.path.clone(), line: number as usize, what })
+        })
+        .collect())
 }
 
 fn findings(update: &RefUpdate, commit: &Commit, settings: &Settings) -> Result<Vec<Finding>, LookupError> {
