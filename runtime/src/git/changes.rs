@@ -51,7 +51,7 @@ impl Repo {
     /// listing more than twice `max` (renames pair two records into one).
     ///
     /// Worked out once per push: every policy that asks about the same
-    /// commit shares the answer (see [`ChangesCache`]).
+    /// commit shares the answer.
     pub fn changes(&self, commit: ObjectId, max: usize, deadline: Option<Instant>) -> Result<Vec<Change>, LookupError> {
         let cache = &self.shared.changes;
         match cache.get(commit, max) {
