@@ -7,7 +7,8 @@ push: the pushed objects in a quarantine, the repository as an alternate.
 The cases run interleaved, round after round in a shuffled order, so that
 machine noise hits every side alike; each process's wall time, CPU time
 and peak memory come from wait4(2). hookrt's own tracing
-(`HOOKRT_LOG=hookrt::timing=debug`) says where its time goes.
+(`HOOKRT_LOG=hookrt::timing=debug,hookrt::sandbox::run=debug`) says where its time goes
+and how much fuel each policy used.
 
 usage: run.py --hookrt BIN --policies DIR --work DIR [--commits N]
               [--rounds R] [--out FILE]
@@ -34,11 +35,20 @@ import fixture  # noqa: E402
 import report  # noqa: E402
 
 TIMING = re.compile(r'phase="?([\w-]+)"?.*?\bus=(\d+)')
+# hookrt's "policy finished" event (runtime/src/sandbox/run.rs), one a policy.
+FUEL = re.compile(r'policy finished policy="?([\w-]+)"?.*?\bfuel=(\d+)')
+# The two targets hookrt logs to for the benchmark: the phases, and each
+# policy's fuel and work.
+LOG = "hookrt::timing=debug,hookrt::sandbox::run=debug"
+# The content policies of the release-cycle case, with their default settings.
+CONTENT = ["blocked-extensions", "prohibited-files", "max-file-size", "no-secrets", "dco-signoff"]
 
 
 class Case:
     def __init__(self, key, name, argv, *, stdin="", quarantine="large", exit=0, cache=None, hookrt=False):
         self.key, self.name, self.argv, self.stdin = key, name, argv, stdin
+        # The release-cycle push's cases have a table of their own.
+        self.release = quarantine == "release"
         self.quarantine, self.exit = quarantine, exit
         # "warm": a cache compiled into before the first round; "cold": an
         # empty one every run (a first push after installing a policy).
@@ -46,6 +56,7 @@ class Case:
         self.runs = []  # (wall s, cpu s)
         self.rss = []  # peak RSS in KiB, from a round of its own
         self.phases = {}  # phase -> [us per run]
+        self.fuel = {}  # policy -> [fuel per run]
 
 
 def policy_dir(root: Path, name: str, policies: Path, modules: list[str]) -> Path:
@@ -66,13 +77,17 @@ def policy_dir(root: Path, name: str, policies: Path, modules: list[str]) -> Pat
 
 def cases(args, fx: dict, scratch: Path) -> list[Case]:
     ids = fx["ids"]
-    big, wip, small, main = ids["big"], ids["wip"], ids["small"], ids["main"]
+    big, wip, small, main, release = ids["big"], ids["wip"], ids["small"], ids["main"], ids["release"]
     dirs = {
         "walk": policy_dir(scratch, "walk", args.policies, ["jira-keys"]),
         "veto": policy_dir(scratch, "veto", args.policies, ["no-wip"]),
         "three": policy_dir(scratch, "three", args.policies, ["no-wip", "jira-keys", "protect-branches"]),
         "python": policy_dir(scratch, "python", args.policies, ["conventional-commits"]),
+        "content": policy_dir(scratch, "content", args.policies, CONTENT),
+        "secrets": policy_dir(scratch, "secrets", args.policies, ["no-secrets"]),
     }
+    # The release cycle fast-forwards main.
+    cycle = f"{main} {release} refs/heads/main\n"
     git = ["git", "-c", "core.commitGraph=false"]
 
     def hookrt(policies):
@@ -101,6 +116,22 @@ def cases(args, fx: dict, scratch: Path) -> list[Case]:
              stdin=f"{main} {small} refs/heads/small\n", quarantine="small", exit=1, cache="warm", hookrt=True),
         Case("python-first", "hookrt: Python policy, first run (cold)", hookrt("python"),
              stdin=f"{main} {small} refs/heads/small\n", quarantine="small", exit=1, cache="cold", hookrt=True),
+        # The release-cycle push (issue 22): every commit's files and the
+        # lines they add. git's floor lists the new commits and diffs each
+        # against its first parent, as `commit.changes()` does.
+        Case("diff-tree", "git rev-list | git diff-tree -r", [
+            "sh", "-c", f"git -c core.commitGraph=false rev-list {release} ^{main} | "
+            "git diff-tree -r --diff-merges=first-parent -M100% --stdin >/dev/null"], quarantine="release"),
+        # For scale, not a target: git computing every commit's patch, the
+        # blobs read and diffed as no-secrets' added lines need them.
+        Case("log-p", "git log -p", git + ["log", "-p", "--diff-merges=first-parent", "--format=%H", release,
+                                          f"^{main}"], quarantine="release"),
+        Case("content-script", "script hook (Python, the same checks)",
+             [sys.executable, str(HERE / "script-hook" / "content-checks")], stdin=cycle, quarantine="release"),
+        Case("content", "hookrt: 5 content policies", hookrt("content"), stdin=cycle, quarantine="release",
+             cache="warm", hookrt=True),
+        Case("secrets", "hookrt: no-secrets alone", hookrt("secrets"), stdin=cycle, quarantine="release",
+             cache="warm", hookrt=True),
     ]
 
 
@@ -118,7 +149,7 @@ def environment(fx: dict, quarantine: str, scratch: Path) -> dict:
         "GIT_OBJECT_DIRECTORY": fx["quarantine"][quarantine],
         "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(Path(server) / "objects"),
         "HOOKRT_GLOBAL_DIR": str(scratch / "global"),
-        "HOOKRT_LOG": "hookrt::timing=debug",
+        "HOOKRT_LOG": LOG,
     }
 
 
@@ -164,6 +195,10 @@ def run_once(case: Case, env: dict, cwd: str, scratch: Path, memory=False):
             sys.exit(f"bench: {case.name!r} printed no timing events (HOOKRT_LOG={env['HOOKRT_LOG']}):\n{err}")
         for phase, us in seen.items():
             case.phases.setdefault(phase, []).append(us)
+        for policy, fuel in FUEL.findall(err):
+            case.fuel.setdefault(policy, []).append(int(fuel))
+        if not case.fuel:
+            sys.exit(f"bench: {case.name!r} printed no policy's fuel (HOOKRT_LOG={env['HOOKRT_LOG']}):\n{err}")
 
 
 def machine() -> dict:
@@ -200,7 +235,7 @@ def main():
     try:
         (scratch / "global").mkdir()
         all_cases = cases(args, fx, scratch)
-        envs = {q: environment(fx, q, scratch) for q in ("large", "small")}
+        envs = {q: environment(fx, q, scratch) for q in ("large", "small", "release")}
         # Compile every policy into the warm cache once, unmeasured.
         for case in all_cases:
             if case.cache == "warm":
@@ -220,7 +255,7 @@ def main():
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    text = report.render(all_cases, machine(), args.commits, args.rounds, statistics.median)
+    text = report.render(all_cases, machine(), args.commits, fx["release_commits"], args.rounds, statistics.median)
     print(text)
     if args.out:
         notes = HERE / "notes.md"
