@@ -23,6 +23,9 @@ pub struct Odb {
     hash: gix::hash::Kind,
 }
 
+/// The most a delta-base cache holds, per reader (each policy has its own).
+const DELTA_BASE_CACHE: usize = 16 << 20;
+
 /// The object directories a hook should read, from git's environment.
 ///
 /// `env` is a variable lookup (`std::env::var_os` in the binary). The main
@@ -103,9 +106,12 @@ impl Odb {
         for (index, dir) in dirs.iter().enumerate() {
             let mut handle =
                 gix::odb::at(dir.clone(), hash).map_err(|source| OpenError { dir: dir.clone(), source })?;
-            // A walk revisits the same packs over and over; a small delta cache
-            // makes that far cheaper, as it does for git.
-            handle.set_pack_cache(|| Box::new(gix::odb::pack::cache::lru::StaticLinkedList::<64>::default()));
+            // A walk revisits the same packs over and over, and a content
+            // policy reads each file's versions one after another: a cache of
+            // delta bases (git's `core.deltaBaseCacheLimit`) saves inflating
+            // the same chains again. Capped by bytes, not entries, since a
+            // base may be a 3 MB file as well as a 300-byte commit.
+            handle.set_pack_cache(|| Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(DELTA_BASE_CACHE)));
             // The quarantine (and any other directory before the main store)
             // is complete before the hook starts and nobody else writes to
             // it: a miss there is final, and must not send gix looking for
