@@ -9,19 +9,14 @@ use imara_diff::{Algorithm, diff, sources};
 
 use super::{LookupError, Repo};
 
-/// One line a change added.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddedLine {
-    /// Its number in the new blob, from 1.
-    pub number: u32,
-    /// The line as stored, without its `\n`.
-    pub text: Vec<u8>,
-}
-
-/// What a change added to a blob.
+/// What a change added to a blob: the shape the contract hands over, so
+/// nothing is copied line by line twice.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Added {
-    pub lines: Vec<AddedLine>,
+    /// The added lines as stored, each without its `\n`, joined with `\n`.
+    pub text: Vec<u8>,
+    /// Each added line's number in the new blob, from 1.
+    pub numbers: Vec<u32>,
     /// Either blob was longer than what was read: the lines past the read
     /// part of the new blob are not listed, and a line the old blob has
     /// after its read part may be listed as added.
@@ -46,10 +41,10 @@ impl Repo {
         let new = self.read_blob(new, max, deadline)?;
         if new.looks_binary {
             return Ok(Added {
-                lines: Vec::new(),
                 truncated: new.truncated,
                 binary: true,
                 read: new.data.len() as u64,
+                ..Added::default()
             });
         }
         let old = old.map(|old| self.read_blob(old, max, deadline)).transpose()?;
@@ -68,16 +63,16 @@ impl Repo {
         );
         let mut ranges = Vec::new();
         diff(Algorithm::Histogram, &input, |_: std::ops::Range<u32>, after: std::ops::Range<u32>| ranges.push(after));
-        let mut lines = Vec::new();
-        for range in ranges {
-            for index in range {
-                let token = input.after[index as usize];
-                let text = input.interner[token];
-                let text = text.strip_suffix(b"\n").unwrap_or(text);
-                lines.push(AddedLine { number: index + 1, text: text.to_vec() });
+        let (mut text, mut numbers) = (Vec::new(), Vec::new());
+        for index in ranges.into_iter().flatten() {
+            let line = input.interner[input.after[index as usize]];
+            if !numbers.is_empty() {
+                text.push(b'\n');
             }
+            text.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
+            numbers.push(index + 1);
         }
         let truncated = new.truncated || old.is_some_and(|old| old.truncated);
-        Ok(Added { lines, truncated, binary: false, read: new.data.len() as u64 })
+        Ok(Added { text, numbers, truncated, binary: false, read: new.data.len() as u64 })
     }
 }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use gix::ObjectId;
 
-pub use added::{Added, AddedLine};
+pub use added::Added;
 pub use changes::{Change, ChangeKind};
 pub use commit::{Commit, Damage, Problem, Signature};
 pub use files::Blob;

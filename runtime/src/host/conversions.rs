@@ -87,10 +87,9 @@ impl From<git::Blob> for types::Blob {
 
 impl From<git::Added> for types::Additions {
     fn from(a: git::Added) -> Self {
-        let text: Vec<u8> = a.lines.iter().map(|l| &l.text[..]).collect::<Vec<_>>().join(&b'\n');
         types::Additions {
-            text: String::from_utf8_lossy(&text).into_owned(),
-            numbers: a.lines.iter().map(|l| l.number).collect(),
+            text: String::from_utf8(a.text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            numbers: a.numbers,
             truncated: a.truncated,
             binary: a.binary,
             read: a.read,

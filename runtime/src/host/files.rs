@@ -36,7 +36,8 @@ impl files::Host for HostState {
         let old = old_id.as_deref().map(object_id).transpose();
         let added = old.and_then(|old| repo.added_lines(old, object_id(&new_id)?, cap, Some(self.deadline)));
         if let Ok(added) = &added {
-            let bytes: u64 = added.lines.iter().map(|l| l.text.len() as u64 + 1).sum();
+            // Each line and its `\n`.
+            let bytes = added.text.len() as u64 + u64::from(!added.numbers.is_empty());
             self.work.blob_bytes += bytes;
             self.fuel_debt += bytes * FUEL_PER_BLOB_BYTE;
         }

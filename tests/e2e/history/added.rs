@@ -51,8 +51,8 @@ fn every_change_adds_the_lines_git_diff_shows() {
                     seen.insert("binary");
                 }
                 (Some(want), false) => {
-                    let numbers: Vec<u32> = got.lines.iter().map(|l| l.number).collect();
-                    if &numbers != want {
+                    let numbers = &got.numbers;
+                    if numbers != want {
                         differences.push(format!("{commit} {}: lines {numbers:?}, git {want:?}", change.path));
                     }
                     seen.insert(if old.is_some() { "modified" } else { "added" });
