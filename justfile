@@ -85,11 +85,11 @@ setup-bench:
     @[[ -x /usr/bin/time ]] || (apt-get update -qq && apt-get install -y -qq time)
 
 # Benchmark hookrt against git's own walk and the classic script hook, and write bench/results.md.
-bench: policies-rust policy-python setup-bench
+bench: policies-rust policy-python policy-js setup-bench
     cargo build --quiet --release -p hookrt
     python3 bench/run.py --hookrt target/release/hookrt --policies target/policies --work target/bench \
         --out bench/results.md
 
 # The benchmark on 500 commits, one round, with the test build: seconds (part of `just test`).
-bench-smoke: policies-rust policy-python build setup-bench
+bench-smoke: policies-rust policy-python policy-js build setup-bench
     {{smoke}}

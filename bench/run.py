@@ -83,6 +83,7 @@ def cases(args, fx: dict, scratch: Path) -> list[Case]:
         "veto": policy_dir(scratch, "veto", args.policies, ["no-wip"]),
         "three": policy_dir(scratch, "three", args.policies, ["no-wip", "jira-keys", "protect-branches"]),
         "python": policy_dir(scratch, "python", args.policies, ["conventional-commits"]),
+        "interpreted": policy_dir(scratch, "interpreted", args.policies, ["conventional-commits", "ref-names"]),
         "content": policy_dir(scratch, "content", args.policies, CONTENT),
         "secrets": policy_dir(scratch, "secrets", args.policies, ["no-secrets"]),
     }
@@ -116,6 +117,9 @@ def cases(args, fx: dict, scratch: Path) -> list[Case]:
              stdin=f"{main} {small} refs/heads/small\n", quarantine="small", exit=1, cache="warm", hookrt=True),
         Case("python-first", "hookrt: Python policy, first run (cold)", hookrt("python"),
              stdin=f"{main} {small} refs/heads/small\n", quarantine="small", exit=1, cache="cold", hookrt=True),
+        # Issue 22: a Python and a JavaScript policy in one warm push.
+        Case("interpreted", "hookrt: Python + JavaScript policies, 1-commit push", hookrt("interpreted"),
+             stdin=f"{main} {small} refs/heads/small\n", quarantine="small", exit=1, cache="warm", hookrt=True),
         # The release-cycle push (issue 22): every commit's files and the
         # lines they add. git's floor lists the new commits and diffs each
         # against its first parent, as `commit.changes()` does.

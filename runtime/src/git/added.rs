@@ -38,19 +38,19 @@ impl Repo {
         max: usize,
         deadline: Option<Instant>,
     ) -> Result<Added, LookupError> {
-        let new = self.read_blob(new, max, deadline)?;
+        let new = self.content(new, max, deadline)?;
         if new.looks_binary {
             return Ok(Added {
-                truncated: new.truncated,
+                truncated: new.truncated(),
                 binary: true,
-                read: new.data.len() as u64,
+                read: new.data().len() as u64,
                 ..Added::default()
             });
         }
-        let old = old.map(|old| self.read_blob(old, max, deadline)).transpose()?;
-        let old_data = old.as_ref().map_or(&[][..], |old| &old.data[..]);
-        let mut new_data = &new.data[..];
-        if new.truncated {
+        let old = old.map(|old| self.content(old, max, deadline)).transpose()?;
+        let old_data = old.as_ref().map_or(&[][..], |old| old.data());
+        let mut new_data = new.data();
+        if new.truncated() {
             // A line cut off by the read is not a line the change adds.
             let whole = new_data.iter().rposition(|&b| b == b'\n').map_or(0, |end| end + 1);
             new_data = &new_data[..whole];
@@ -72,7 +72,7 @@ impl Repo {
             text.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
             numbers.push(index + 1);
         }
-        let truncated = new.truncated || old.is_some_and(|old| old.truncated);
-        Ok(Added { text, numbers, truncated, binary: false, read: new.data.len() as u64 })
+        let truncated = new.truncated() || old.is_some_and(|old| old.truncated());
+        Ok(Added { text, numbers, truncated, binary: false, read: new.data().len() as u64 })
     }
 }

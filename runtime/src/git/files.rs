@@ -1,6 +1,7 @@
 //! What blobs hold, and the paths and trees commits have: read only when a
 //! policy asks.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use gix::ObjectId;
@@ -27,31 +28,77 @@ pub struct Blob {
 
 /// How far git looks for a NUL byte to call content binary.
 const BINARY_PROBE: usize = 8000;
+/// Blobs up to this size are decoded whole, whatever is asked, and kept
+/// for the next read (`git::packs`): at a cost in memory of at most this,
+/// each version of a file costs one delta, where the stream of
+/// `git::prefix`, which keeps nothing, costs its whole chain.
+const WHOLE_BELOW: u64 = 1 << 20;
+
+/// The start of a blob as read, before it is copied out.
+pub(super) struct Content {
+    pub id: ObjectId,
+    pub size: u64,
+    /// What was read: the whole blob (shared with the push's cache) or its
+    /// start; `data()` is the part asked for.
+    bytes: Arc<Vec<u8>>,
+    take: usize,
+    pub looks_binary: bool,
+}
+
+impl Content {
+    fn new(id: ObjectId, size: u64, bytes: Arc<Vec<u8>>, max: usize) -> Self {
+        let looks_binary = bytes[..bytes.len().min(BINARY_PROBE)].contains(&0);
+        Content { id, size, take: bytes.len().min(max), bytes, looks_binary }
+    }
+
+    /// The bytes asked for.
+    pub fn data(&self) -> &[u8] {
+        &self.bytes[..self.take]
+    }
+
+    /// Whether `data()` is shorter than the blob.
+    pub fn truncated(&self) -> bool {
+        (self.take as u64) < self.size
+    }
+}
 
 impl Repo {
     /// The first `max` bytes of the blob `id`, with its full size. A blob
-    /// larger than what is read is not decoded whole: hookrt's memory
-    /// follows `max`, not the blob (see `git::prefix`).
+    /// larger than what is read (and than 1 MiB) is not decoded whole:
+    /// hookrt's memory follows `max`, not the blob (see `git::prefix`).
     pub fn read_blob(&self, id: ObjectId, max: usize, deadline: Option<Instant>) -> Result<Blob, LookupError> {
+        let content = self.content(id, max, deadline)?;
+        Ok(Blob {
+            id: content.id,
+            size: content.size,
+            data: content.data().to_vec(),
+            truncated: content.truncated(),
+            looks_binary: content.looks_binary,
+        })
+    }
+
+    /// What [`Repo::read_blob`] reads, not yet copied.
+    pub(super) fn content(&self, id: ObjectId, max: usize, deadline: Option<Instant>) -> Result<Content, LookupError> {
+        let packs = self.shared.packs.get_or_init(|| super::packs::Locator::new(&self.odb.dirs, self.odb.hash_kind()));
+        if let Some(bytes) = packs.decoded(&id) {
+            return Ok(Content::new(id, bytes.len() as u64, bytes, max));
+        }
         let mut buf = Vec::new();
         let (id, size) = self.peeled(id, gix::object::Kind::Blob, &mut buf)?;
         // Enough to read what is asked and to tell binary content.
         let want = usize::try_from(size).unwrap_or(usize::MAX).min(max.max(BINARY_PROBE));
-        let prefix = if want as u64 == size {
-            None
+        let failed = |err: String| LookupError::bounded(deadline, id, err);
+        let read = if size > WHOLE_BELOW && (want as u64) < size {
+            packs.read_prefix(id, want, deadline).map_err(failed)?.map(Arc::new)
         } else {
-            super::prefix::Locator::new(&self.odb.dirs, self.odb.hash_kind())
-                .read_prefix(id, want, deadline)
-                .map_err(|err| LookupError::bounded(deadline, id, err))?
+            packs.read_whole(&id, deadline).map_err(failed)?
         };
-        let data = match &prefix {
-            Some(prefix) => prefix.as_slice(),
-            // Small enough to read whole, or not found on disk by hand.
-            None => self.odb.read(&id, &mut buf)?.data,
+        // Not found on disk by hand (a loose delta base, say): gix reads it.
+        let bytes = match read {
+            Some(bytes) => bytes,
+            None => Arc::new(self.odb.read(&id, &mut buf)?.data.to_vec()),
         };
-        let take = data.len().min(max);
-        let looks_binary = data[..data.len().min(BINARY_PROBE)].contains(&0);
-        Ok(Blob { id, size, data: data[..take].to_vec(), truncated: (take as u64) < size, looks_binary })
+        Ok(Content::new(id, size, bytes, max))
     }
 
     /// The first `max` bytes of the blob at `path` in `commit`'s tree.

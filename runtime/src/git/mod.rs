@@ -7,6 +7,7 @@ mod changes;
 mod commit;
 mod files;
 mod odb;
+mod packs;
 mod prefix;
 mod walk;
 
@@ -128,6 +129,9 @@ struct Shared {
     forced: Mutex<HashMap<String, bool>>,
     /// Each commit's changes, shared likewise.
     changes: changes::ChangesCache,
+    /// The packs as they lie on disk, with the blobs decoded from them
+    /// (`git::packs`), opened on the first blob read.
+    packs: OnceLock<packs::Locator>,
 }
 
 impl Repo {
@@ -181,6 +185,7 @@ impl Repo {
                 branch_trees: OnceLock::new(),
                 forced: Mutex::new(HashMap::new()),
                 changes: Default::default(),
+                packs: OnceLock::new(),
             }),
         })
     }

@@ -11,19 +11,15 @@
 //! the blob; the time is at most one pass over each object of the chain.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use gix::ObjectId;
-use gix::odb::pack;
 use gix::zlib::Decompress;
+
+use super::packs::{Locator, MAX_DEPTH, Stored};
 
 /// How much is inflated at a time.
 const CHUNK: usize = 64 << 10;
-/// Git never writes deeper delta chains (`pack.depth` is at most 4095);
-/// deeper is a loop or an attack.
-const MAX_DEPTH: usize = 10_000;
 
 /// One stretch of the result: `len` bytes at `at` in the output, to be
 /// taken from offset `from` of the object at the current level.
@@ -34,64 +30,12 @@ struct Piece {
     at: usize,
 }
 
-/// An object as it is stored.
-enum Stored {
-    Loose(PathBuf),
-    Packed { pack: Arc<pack::data::File>, entry: pack::data::Entry },
-}
-
-/// Finds objects on disk in a list of object directories (and their
-/// `info/alternates`), in order.
-pub(super) struct Locator {
-    /// The object directories with their alternates, in lookup order.
-    dirs: Vec<PathBuf>,
-    hash: gix::hash::Kind,
-    /// Packs opened so far, with their indexes.
-    packs: Vec<(pack::index::File, Arc<pack::data::File>)>,
-    opened: bool,
-}
-
 impl Locator {
-    pub(super) fn new(dirs: &[PathBuf], hash: gix::hash::Kind) -> Self {
-        Locator { dirs: with_alternates(dirs), hash, packs: Vec::new(), opened: false }
-    }
-
-    /// Where `id` is stored, if it is found as a loose object or in a pack.
-    fn locate(&mut self, id: &gix::oid) -> Option<Stored> {
-        let hex = id.to_hex().to_string();
-        for dir in &self.dirs {
-            let loose = dir.join(&hex[..2]).join(&hex[2..]);
-            if loose.is_file() {
-                return Some(Stored::Loose(loose));
-            }
-        }
-        if !self.opened {
-            self.opened = true;
-            for dir in &self.dirs {
-                let Ok(list) = std::fs::read_dir(dir.join("pack")) else { continue };
-                for item in list.flatten() {
-                    let idx = item.path();
-                    if idx.extension().is_some_and(|e| e == "idx")
-                        && let Ok(index) = pack::index::File::at(&idx, self.hash)
-                        && let Ok(data) = pack::data::File::at(idx.with_extension("pack"), self.hash)
-                    {
-                        self.packs.push((index, Arc::new(data)));
-                    }
-                }
-            }
-        }
-        self.packs.iter().find_map(|(index, data)| {
-            let offset = index.pack_offset_at_index(index.lookup(id)?);
-            let entry = data.entry(offset).ok()?;
-            Some(Stored::Packed { pack: Arc::clone(data), entry })
-        })
-    }
-
     /// The first `want` bytes of the object `id` (a blob whose size is more
     /// than `want`), or `None` when it is not found on disk this way (gix
     /// can still read it whole).
     pub(super) fn read_prefix(
-        &mut self,
+        &self,
         id: ObjectId,
         want: usize,
         deadline: Option<Instant>,
@@ -113,21 +57,7 @@ impl Locator {
                 Stored::Packed { pack, entry } => {
                     let end = pack.pack_end() as u64;
                     let data = pack.entry_slice(entry.data_offset..end).ok_or("the pack is truncated")?;
-                    let base = match entry.header {
-                        pack::data::entry::Header::OfsDelta { base_distance } => {
-                            let offset = pack::data::entry::Header::verified_base_pack_offset(
-                                entry.pack_offset(),
-                                base_distance,
-                            )
-                            .ok_or("a delta's base lies outside its pack")?;
-                            let base = pack.entry(offset).map_err(|e| e.to_string())?;
-                            Some(Stored::Packed { pack: Arc::clone(pack), entry: base })
-                        }
-                        pack::data::entry::Header::RefDelta { base_id } => Some(
-                            self.locate(&base_id).ok_or_else(|| format!("the base {base_id} of a delta is missing"))?,
-                        ),
-                        _ => None,
-                    };
+                    let base = self.base(pack, entry)?;
                     (Inflated::new(Box::new(data)), base)
                 }
             };
@@ -148,30 +78,6 @@ impl Locator {
         }
         Err(format!("its delta chain is deeper than {MAX_DEPTH}"))
     }
-}
-
-/// `dirs` and the directories their `info/alternates` name, recursively
-/// (as git does, up to a depth of 5), each once.
-fn with_alternates(dirs: &[PathBuf]) -> Vec<PathBuf> {
-    let mut all: Vec<PathBuf> = Vec::new();
-    let mut next: Vec<PathBuf> = dirs.to_vec();
-    for _ in 0..6 {
-        let mut found = Vec::new();
-        for dir in next {
-            if all.contains(&dir) {
-                continue;
-            }
-            if let Ok(text) = std::fs::read_to_string(dir.join("info").join("alternates")) {
-                for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-                    let alternate = Path::new(line);
-                    found.push(if alternate.is_relative() { dir.join(alternate) } else { alternate.to_owned() });
-                }
-            }
-            all.push(dir);
-        }
-        next = found;
-    }
-    all
 }
 
 /// A zlib stream, inflated a chunk at a time and read byte by byte or a
