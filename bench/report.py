@@ -20,13 +20,14 @@ TARGETS = [
     ("release cycle: 5 content policies vs `git rev-list \\| git diff-tree -r`", "≤ 2.0×",
      lambda m: m["content"]["wall"] / m["diff-tree"]["wall"], "ratio", 2.0, "le"),
     # Added by issue 22's work: git reading and diffing the same blobs, the
-    # floor for anything that reads content.
-    ("release cycle: 5 content policies vs `git log -p`", "≤ 1.0×",
-     lambda m: m["content"]["wall"] / m["log-p"]["wall"], "ratio", 1.0, "le"),
-    ("release cycle: no-secrets' fuel, of the default 5,000,000,000", "≤ 5%",
-     lambda m: m["secrets"]["fuel"].get("no-secrets", float("nan")) / DEFAULT_FUEL * 100, "%", 5.0, "le"),
-    ("release cycle: the same checks as a script hook vs hookrt", "≥ 3× slower",
-     lambda m: m["content-script"]["wall"] / m["content"]["wall"], "ratio", 3.0, "ge"),
+    # floor for anything that reads content (≤ 1.0× met at 0.68×, raised).
+    ("release cycle: 5 content policies vs `git log -p`", "≤ 0.75×",
+     lambda m: m["content"]["wall"] / m["log-p"]["wall"], "ratio", 0.75, "le"),
+    # Issue 22 asked for ≤ 5% and ≥ 3×; met (0.88%, 12.8×), raised.
+    ("release cycle: no-secrets' fuel, of the default 5,000,000,000", "≤ 1%",
+     lambda m: m["secrets"]["fuel"].get("no-secrets", float("nan")) / DEFAULT_FUEL * 100, "%", 1.0, "le"),
+    ("release cycle: the same checks as a script hook vs hookrt", "≥ 10× slower",
+     lambda m: m["content-script"]["wall"] / m["content"]["wall"], "ratio", 10.0, "ge"),
     ("warm 1-commit push, a Python and a JavaScript policy, time inside hookrt", "≤ 25 ms",
      lambda m: m["interpreted"]["phase"].get("hook", float("nan")) / 1000, "ms", 25.0, "le"),
 ]

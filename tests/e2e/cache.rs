@@ -261,8 +261,9 @@ fn past_2_gib_the_least_recently_used_entries_go() {
 
 /// A push finds a module's compiled code by the file's identity alone once
 /// the file has settled (no read, no hash of 12 to 18 MB for a Python or
-/// JavaScript policy), and a module replaced in place is never run as the
-/// code it replaced.
+/// JavaScript policy, and no checksum of its 40 MB of code when the entry
+/// is the file found sound before), a module replaced in place is never run
+/// as the code it replaced, and an entry damaged in place is never run.
 #[test]
 fn a_settled_module_is_found_by_its_identity_and_a_replaced_one_is_not() {
     let (server, cache) = server_with_cache(0o700);
@@ -281,8 +282,22 @@ fn a_settled_module_is_found_by_its_identity_and_a_replaced_one_is_not() {
         .filter(|p| p.extension().is_some_and(|e| e == "idx"))
         .collect();
     assert_eq!(index.len(), 1, "one index line: {:?}", entries(&cache));
-    let named = std::fs::read_to_string(&index[0]).expect("read the index line");
-    assert_eq!(entries(&cache), [cache.join(format!("{named}.cwasm"))], "it names the entry");
+    let line = std::fs::read_to_string(&index[0]).expect("read the index line");
+    let named = line.split_whitespace().next().expect("the entry's name");
+    let entry = cache.join(format!("{named}.cwasm"));
+    assert_eq!(entries(&cache), std::slice::from_ref(&entry), "it names the entry");
+
+    // The entry damaged in place after it was indexed, its size unchanged:
+    // the write changed its times, so its checksum is computed again, and
+    // it is recompiled.
+    let sound = std::fs::read(&entry).expect("read the entry");
+    let mut damaged = sound.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0xff;
+    std::fs::write(&entry, &damaged).expect("damage the entry");
+    server.commit("WIP: meets the recompiled entry");
+    push(&server, &cache).assert_rejected().assert_line("hookrt: policy guard vetoed refs/heads/main");
+    assert!(std::fs::read(&entry).expect("read the entry") == sound, "not recompiled: the damaged entry was kept");
 
     // Now the same path holds another policy: it runs, not the old code.
     std::fs::copy(test_guest("list-commits"), server.policy_dir().join("guard.wasm")).expect("replace the module");

@@ -249,18 +249,23 @@ impl<'a> Cursor<'a> {
         Ok(self.take(1)?[0])
     }
 
-    /// Git's variable-length size (little-endian groups of 7 bits).
     fn varint(&mut self) -> Result<u64, String> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = self.byte()?;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err("a size in a delta is too long".into())
+        varint(|| self.byte())
     }
+}
+
+/// Git's variable-length size in a delta (little-endian groups of 7 bits),
+/// from its bytes in order.
+pub(super) fn varint(mut byte: impl FnMut() -> Result<u8, String>) -> Result<u64, String> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = byte()?;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err("a size in a delta is too long".into())
 }
 
 /// `dirs` and the directories their `info/alternates` name, recursively

@@ -133,17 +133,8 @@ impl<'a> Inflated<'a> {
         Ok((start, rest))
     }
 
-    /// Git's variable-length size (little-endian groups of 7 bits).
     fn varint(&mut self) -> Result<u64, String> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = self.byte()?;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err("a size in a delta is too long".into())
+        super::packs::varint(|| self.byte())
     }
 }
 

@@ -61,6 +61,23 @@ const RACY: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone)]
 pub struct Entry {
     path: PathBuf,
+    /// The file its checksum was last found sound in, by the module's index
+    /// line: a load that finds the same file skips the checksum.
+    verified: Option<FileId>,
+}
+
+/// A file and its last change, as stat tells them: device, inode, size,
+/// modification and change time. hookrt never writes an entry in place,
+/// only renames one into place whole (a new inode); a write in place by
+/// anyone changes the times, and the change time cannot be set back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId([i64; 7]);
+
+impl FileId {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        let [dev, ino, size] = [meta.dev(), meta.ino(), meta.size()].map(|n| n as i64);
+        FileId([dev, ino, size, meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec()])
+    }
 }
 
 /// A directory of compiled components.
@@ -123,6 +140,18 @@ fn touch(path: &Path, meta: &std::fs::Metadata) {
     }
 }
 
+/// Whether the entry at `path` ends in the CRC-32 of what precedes it.
+fn checksum_holds(path: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(path) else { return false };
+    // Mapped, not read: wasmtime then maps the same pages (copy-on-write).
+    // SAFETY: entries are never written in place, only renamed into place
+    // whole (`Cache::write`), in a directory only this user may write
+    // (`Cache::open`): the mapping does not change under us.
+    let Ok(map) = (unsafe { memmap2::Mmap::map(&file) }) else { return false };
+    let payload = map.len().checked_sub(CHECKSUM_LEN);
+    payload.is_some_and(|n| n > 0 && crc32fast::hash(&map[..n]).to_le_bytes() == map[n..])
+}
+
 /// Removes a cache entry and its lock.
 fn remove_entry(path: &Path) {
     let _ = std::fs::remove_file(path);
@@ -179,25 +208,36 @@ impl Cache {
         hasher.write(wasm);
         engine.precompile_compatibility_hash().hash(&mut hasher);
         engine_key(&mut hasher);
-        Entry { path: self.dir.join(format!("{}.cwasm", hex(&hasher.0.finalize()))) }
+        Entry { path: self.dir.join(format!("{}.cwasm", hex(&hasher.0.finalize()))), verified: None }
     }
 
-    /// The entry the module at `path` was found at when it was last hashed,
-    /// if the file is still the one that was hashed: the same device,
+    /// The entry the module with metadata `meta` was found at when it was
+    /// last hashed, if the file is still the one that was hashed: the same device,
     /// inode, size, modification and change time (as git's index trusts a
     /// file's stat data). A push then neither reads nor hashes the module,
     /// which for a Python or JavaScript policy is 12 to 18 MB.
-    pub fn indexed(&self, path: &Path) -> Option<Entry> {
-        let index = self.index_path(&std::fs::metadata(path).ok()?);
+    pub fn indexed(&self, meta: &std::fs::Metadata) -> Option<Entry> {
+        let index = self.index_path(meta);
         let meta = std::fs::symlink_metadata(&index).ok()?;
         if untrusted(&meta).is_some() || !meta.is_file() {
             return None;
         }
-        let name = std::fs::read_to_string(&index).ok()?;
-        let name = name.trim();
+        let line = std::fs::read_to_string(&index).ok()?;
+        let mut fields = line.split_whitespace();
+        let name = fields.next()?;
         // A digest, not a path: nothing else is followed.
         let sound = name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit());
-        sound.then(|| Entry { path: self.dir.join(format!("{name}.cwasm")) })
+        // And the entry's file when it was found sound; a line without it
+        // (an older hookrt's) is a miss, and is written anew.
+        let numbers: Vec<i64> = fields.map_while(|n| n.parse().ok()).collect();
+        let verified = FileId(numbers[..].try_into().ok()?);
+        sound.then(|| Entry { path: self.dir.join(format!("{name}.cwasm")), verified: Some(verified) })
+    }
+
+    /// Whether `entry` is still the file its index line says was found
+    /// sound: not after its use time was refreshed, or it was replaced.
+    pub fn still_verified(&self, entry: &Entry) -> bool {
+        entry.verified.is_some() && entry.verified == std::fs::metadata(&entry.path).ok().map(|m| FileId::of(&m))
     }
 
     /// Records that the module at `path`, read with metadata `meta`, has its
@@ -214,8 +254,12 @@ impl Cache {
             return;
         }
         let Some(name) = entry.path.file_stem().and_then(|n| n.to_str()) else { return };
+        // The entry just loaded, so found sound: later loads of the same
+        // file skip its checksum.
+        let Ok(FileId(file)) = std::fs::metadata(&entry.path).map(|m| FileId::of(&m)) else { return };
+        let line = format!("{name} {}\n", file.map(|n| n.to_string()).join(" "));
         let written = tempfile::NamedTempFile::new_in(&self.dir)
-            .and_then(|mut file| file.write_all(name.as_bytes()).map(|()| file))
+            .and_then(|mut file| file.write_all(line.as_bytes()).map(|()| file))
             .and_then(|file| file.persist(self.index_path(meta)).map_err(|e| e.error));
         if let Err(err) = written {
             tracing::warn!(path = %path.display(), %err, "could not index the compiled-code cache entry");
@@ -246,17 +290,11 @@ impl Cache {
             let _ = std::fs::remove_file(path);
             return None;
         }
-        // Mapped, not read: the checksum pages the entry in once, and
-        // wasmtime then maps the same pages (copy-on-write) rather than
-        // copying 40 MB of a Python policy's code on every push.
-        let file = std::fs::File::open(path).ok()?;
-        // SAFETY: entries are never written in place, only renamed into
-        // place whole (`Cache::write`), in a directory only this user may
-        // write (`Cache::open`): the mapping does not change under us.
-        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
-        let payload = map.len().checked_sub(CHECKSUM_LEN);
-        let sound = payload.is_some_and(|n| n > 0 && crc32fast::hash(&map[..n]).to_le_bytes() == map[n..]);
-        drop(map);
+        // The checksum is read once per file: when the module's index line
+        // names this very file, it was sound when the line was written, and
+        // the 40 MB of a Python policy's code are not paged in to check it
+        // again (wasmtime maps them, and pages in what runs).
+        let sound = entry.verified == Some(FileId::of(&meta)) || checksum_holds(path);
         if sound {
             // SAFETY: the file is byte for byte what `Component::serialize`
             // wrote for this engine configuration (the digest proves it) and

@@ -27,8 +27,15 @@ impl Sandbox {
     pub(crate) fn indexed(&self, name: &str, path: &std::path::Path) -> Option<Component> {
         let started = Instant::now();
         let cache = self.cache.as_ref()?;
-        let component = cache.load(&self.engine, &cache.indexed(path)?)?;
+        let meta = std::fs::metadata(path).ok()?;
+        let entry = cache.indexed(&meta)?;
+        let component = cache.load(&self.engine, &entry)?;
         timing::record("cache-load", name, started.elapsed());
+        // Its checksum was computed (its use time was refreshed, say): noted,
+        // so that the next push need not.
+        if !cache.still_verified(&entry) {
+            cache.index(path, &meta, &entry);
+        }
         Some(component)
     }
 
