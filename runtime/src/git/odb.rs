@@ -18,7 +18,7 @@ use gix::objs::{Exists, Find};
 pub struct Odb {
     stores: Vec<gix::odb::Handle>,
     /// The directories of `stores`, in the same order, for what reads
-    /// objects on disk itself (`git::prefix`).
+    /// objects on disk itself (`git::packs`).
     pub(super) dirs: Vec<PathBuf>,
     hash: gix::hash::Kind,
 }
