@@ -290,6 +290,7 @@ mod tests {
             push_options: Vec::new(),
             pusher: None,
             context: Default::default(),
+            transaction: None,
         };
         for _ in 0..12 {
             log.append(&Record::error(&push, "a broken configuration")).expect("append");

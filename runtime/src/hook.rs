@@ -29,6 +29,10 @@ pub struct HookRequest {
     /// Where objects are read from, quarantine first; see
     /// [`git::object_dirs`].
     pub object_dirs: Vec<PathBuf>,
+    /// The refs as they stood before the hook, where they are not the
+    /// repository's own: on a clone, the remote's refs as it last saw them
+    /// (`client::pre_push`). `None` reads the repository's.
+    pub refs: Option<Vec<(String, gix::ObjectId)>>,
 }
 
 /// The error returned by [`run_hook`] when no policy could run at all. In
@@ -41,6 +45,8 @@ pub enum HookError {
     Repository(#[from] git::OpenError),
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error("{0} is hookrt's own ref (the policy set published for clones, written by `hookrt publish` on the server); a push cannot change it")]
+    Reserved(String),
 }
 
 /// Runs every policy configured for `request.push.hook`, in the policy
@@ -50,6 +56,11 @@ pub enum HookError {
 pub fn run_hook(request: &HookRequest) -> Result<Report, HookError> {
     let started = Instant::now();
     let push = &request.push;
+    if push.hook.can_reject()
+        && let Some(update) = push.updates.iter().find(|u| u.name.starts_with(crate::server::transaction::RESERVED_PREFIX))
+    {
+        return Err(HookError::Reserved(update.name.clone()));
+    }
     let set = match timing::timed("config", "", || PolicySet::load(&request.scopes)) {
         Ok(set) => set,
         // The configuration is what says where the log goes; without it,
@@ -59,7 +70,7 @@ pub fn run_hook(request: &HookRequest) -> Result<Report, HookError> {
     let mut report = evaluate(request, &set, started).map_err(|err| record_error(push, &set.audit, err))?;
     // After the refs moved: the push's events, queued for the webhooks
     // (sent by `webhook::deliver`, outside this run).
-    if push.hook == HookKind::PostReceive {
+    if push.observers_run() {
         webhook::queue_events(push, &request.object_dirs, &set, &mut report, started + set.budget);
     }
     // A hook with no policy configured decides nothing: git runs all three
@@ -92,7 +103,7 @@ fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<
     let plan: Vec<(&PolicySpec, Result<Vec<_>, Skip>)> = set
         .policies
         .iter()
-        .filter(|spec| spec.hook == push.hook)
+        .filter(|spec| runs_in(spec, push))
         .map(|spec| {
             let updates: Vec<_> = push.updates.iter().filter(|u| spec.refs.matches(&u.name)).cloned().collect();
             let plan = if spec.mode == Mode::Disabled {
@@ -129,6 +140,11 @@ fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<
             Err(skip) => Status::Skipped(skip),
             // One module was loaded for each policy that runs, in order.
             Ok(updates) => Status::Ran(match (&prepared, modules.next()) {
+                // A reference transaction runs its policies while the refs
+                // are locked and its observers once they moved; which one a
+                // module is, only its world says. (A module that did not
+                // load fails in `prepared`, where it can still reject.)
+                (Some(_), Some(module)) if !in_this_phase(push, module.as_ref().ok()) => continue,
                 (Some((repo, sandbox)), Some(module)) => {
                     let push = Push { updates, ..push.clone() };
                     run_within_budget(sandbox, spec, module, &push, repo, deadline, set)
@@ -140,6 +156,33 @@ fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<
     }
     report.repo = prepared.map(|(repo, _)| repo);
     Ok(report)
+}
+
+/// Whether `spec` is one of the policies of `push`'s hook. A clone runs the
+/// server's policies: all that check a push before its refs move at
+/// pre-push, those marked `commit_msg` at commit-msg. A reference
+/// transaction that a push makes was checked by pre-receive already, so
+/// only policies that ask for `pushes` run again there.
+fn runs_in(spec: &PolicySpec, push: &Push) -> bool {
+    let checks_pushes = matches!(spec.hook, HookKind::PreReceive | HookKind::Update);
+    match push.hook {
+        HookKind::PrePush => checks_pushes,
+        HookKind::CommitMsg => checks_pushes && spec.commit_msg,
+        HookKind::ReferenceTransaction => {
+            spec.hook == push.hook && (spec.pushes || !push.transaction.is_some_and(|t| t.within_push))
+        }
+        hook => spec.hook == hook,
+    }
+}
+
+/// Whether a module that loaded runs in this phase of a reference
+/// transaction; every other hook has one phase.
+fn in_this_phase(push: &Push, module: Option<&PolicyModule>) -> bool {
+    match (push.transaction, module) {
+        (Some(t), Some(module)) => module.is_observer() == t.committed,
+        (Some(t), None) => !t.committed,
+        (None, _) => true,
+    }
 }
 
 /// The modules loaded for the policies that run, in the policy set's order.
@@ -159,7 +202,13 @@ fn prepare(
     let (repo, modules) = std::thread::scope(|scope| {
         let repo = scope.spawn(|| {
             timing::timed("repository", "", || {
-                Repo::open(&push.git_dir, &request.object_dirs, push.hook, &push.updates)
+                Repo::open_with_refs(
+                    &push.git_dir,
+                    &request.object_dirs,
+                    push.when(),
+                    &push.updates,
+                    request.refs.clone(),
+                )
             })
         });
         let modules = sandbox.load_all(&modules, Some(deadline));

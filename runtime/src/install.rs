@@ -3,14 +3,21 @@
 //! through `core.hooksPath`.
 //!
 //! Layout inside the git directory:
-//! - `hookrt/hooks/{pre-receive,update,post-receive}`: the scripts;
+//! - `hookrt/hooks/`: the scripts, one per hook hookrt runs as (a server's
+//!   pre-receive, update, post-receive, reference-transaction, post-update,
+//!   push-to-checkout and proc-receive; a clone's pre-push and commit-msg),
+//!   and one that hands over to each other hook that was active;
 //! - `hookrt/policies/`: the default policy directory (never removed);
 //! - `config`: `core.hooksPath` points at `hookrt/hooks`, and the value it
 //!   had before is kept in `hookrt.previousHooksPath` for `--uninstall`.
 //!
 //! Hooks that were active before (the old `core.hooksPath` or `hooks/`)
 //! keep running: each script passes their directory to `hookrt run
-//! --chain`, which runs the old hook of the same name after the policies.
+//! --chain`, which runs the old hook of the same name after the policies,
+//! and each other executable hook there gets a script that runs it (a
+//! pre-commit framework's hooks on a clone, `git update-server-info` in a
+//! post-update). A hook added to the old directory later needs `hookrt
+//! install` again.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,6 +41,28 @@ pub struct InstallOptions {
     pub policy_dir: Option<PathBuf>,
     /// The `hookrt` binary the scripts call.
     pub binary: PathBuf,
+    /// A server's hooks, or a developer's clone's.
+    pub side: Side,
+}
+
+/// Where hookrt is installed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// A server's repository: every server hook, with the policy directory.
+    Server,
+    /// A developer's clone: pre-push and commit-msg, running the policy set
+    /// synced from the server (`crate::client`).
+    Client,
+}
+
+impl Side {
+    /// The hooks hookrt runs as on this side.
+    pub fn hooks(self) -> &'static [HookKind] {
+        match self {
+            Side::Server => &HookKind::SERVER,
+            Side::Client => &[HookKind::PrePush, HookKind::CommitMsg],
+        }
+    }
 }
 
 /// What [`install`] or [`uninstall`] did.
@@ -85,9 +114,12 @@ pub fn install(options: &InstallOptions) -> Result<Installed, InstallError> {
     let _turn = take_turn(&git_dir)?;
     let mut config = GitConfig::open(&git_dir)?;
     let hooks_dir = hooks_dir(&git_dir);
-    let policy_dir = match &options.policy_dir {
-        Some(dir) => std::path::absolute(dir).map_err(|source| InstallError::Write { path: dir.clone(), source })?,
-        None => default_policy_dir(&git_dir),
+    let policy_dir = match (&options.policy_dir, options.side) {
+        (_, Side::Client) => crate::client::policy_dir(&git_dir),
+        (Some(dir), Side::Server) => {
+            std::path::absolute(dir).map_err(|source| InstallError::Write { path: dir.clone(), source })?
+        }
+        (None, Side::Server) => default_policy_dir(&git_dir),
     };
 
     // What was active before: remembered from an earlier install, or read now.
@@ -103,11 +135,29 @@ pub fn install(options: &InstallOptions) -> Result<Installed, InstallError> {
     };
 
     create_dir(&hooks_dir)?;
-    create_dir(&policy_dir)?;
-    for hook in HookKind::ALL {
-        let script =
-            hook_script(&options.binary, hook, options.policy_dir.as_ref().map(|_| policy_dir.as_path()), &chained);
+    if options.side == Side::Server {
+        create_dir(&policy_dir)?;
+    }
+    let named_dir = options.policy_dir.as_ref().filter(|_| options.side == Side::Server).map(|_| policy_dir.as_path());
+    let mut written = Vec::new();
+    for &hook in options.side.hooks() {
+        let script = hook_script(&options.binary, hook, named_dir, &chained);
         write_executable(&hooks_dir.join(hook.as_str()), &script)?;
+        written.push(hook.as_str().to_owned());
+    }
+    for name in other_hooks(&chained, &written) {
+        write_executable(&hooks_dir.join(&name), &handover_script(&chained.join(&name)))?;
+        written.push(name);
+    }
+    // Scripts of an earlier install whose hook is gone from the old
+    // directory.
+    if let Ok(list) = std::fs::read_dir(&hooks_dir) {
+        for entry in list.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !written.contains(&name) && !name.starts_with('.') {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 
     // The config switch comes last: until it lands, git runs the old hooks.
@@ -168,6 +218,34 @@ fn hook_script(binary: &Path, hook: HookKind, policy_dir: Option<&Path>, chained
     command.push_str(&format!(" --chain {} \"$@\"", shell_quote(chained)));
     format!(
         "#!/bin/sh\n# Installed by `hookrt install`; `hookrt install --uninstall` restores the previous hooks.\n{command}\n"
+    )
+}
+
+/// The executable hooks in `dir` that hookrt does not run as itself, by
+/// name (git's `*.sample` files are not hooks).
+fn other_hooks(dir: &Path, handled: &[String]) -> Vec<String> {
+    let Ok(list) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<String> = list
+        .flatten()
+        .filter(|e| is_executable_file(&e.path()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with(".sample") && !name.starts_with('.') && !handled.contains(name))
+        .collect();
+    names.sort();
+    names
+}
+
+fn is_executable_file(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// The script that hands a hook hookrt does not run as over to the one that
+/// was active before (and does nothing once that one is gone).
+fn handover_script(hook: &Path) -> String {
+    let hook = shell_quote(hook);
+    format!(
+        "#!/bin/sh\n# Installed by `hookrt install`: runs the hook that was active before.\n[ -x {hook} ] || exit 0\nexec {hook} \"$@\"\n"
     )
 }
 

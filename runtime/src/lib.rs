@@ -41,6 +41,7 @@
 //!     cache_dir: Some(PathBuf::from("/var/cache/hookrt")),
 //!     // Inside git's pre-receive, this picks up the quarantine directory.
 //!     object_dirs: git::object_dirs(&git_dir, |k| std::env::var_os(k)),
+//!     refs: None,
 //!     push: Push {
 //!         hook: HookKind::PreReceive,
 //!         updates: parse_ref_updates(stdin)?,
@@ -48,6 +49,7 @@
 //!         pusher: Pusher::from_env(|k| std::env::var(k).ok()),
 //!         context: PushContext::from_env(|k| std::env::var(k).ok()),
 //!         git_dir,
+//!         transaction: None,
 //!     },
 //! };
 //! let report = run_hook(&request)?;
@@ -60,6 +62,7 @@
 //! ```
 
 pub mod audit;
+pub mod client;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod git;
@@ -71,6 +74,7 @@ pub mod push;
 pub mod pusher;
 pub mod report;
 pub mod sandbox;
+pub mod server;
 pub mod testing;
 mod timing;
 pub mod verdict;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use gix::ObjectId;
 
-/// Which git hook hookrt runs as.
+/// Which git hook hookrt runs as (githooks(5)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HookKind {
@@ -21,6 +21,29 @@ pub enum HookKind {
     Update,
     /// After the refs moved; vetoes are only shown as warnings.
     PostReceive,
+    /// Every ref transaction, pushes or not (`git update-ref`, `git branch`,
+    /// a fetch into a mirror): policies run once the refs are locked
+    /// (`prepared`) and a veto aborts the transaction; observers run once it
+    /// is `committed`.
+    ReferenceTransaction,
+    /// After a push moved its refs, with only their names (git's older
+    /// post-receive); an observer point.
+    PostUpdate,
+    /// A push to the branch a non-bare repository has checked out
+    /// (`receive.denyCurrentBranch = updateInstead`): a veto refuses it,
+    /// else hookrt updates the work tree as git would.
+    PushToCheckout,
+    /// A push to a `receive.procReceiveRefs` namespace (`refs/for/<branch>`):
+    /// the policies run per ref against the target branch, and hookrt
+    /// reports each ref's status back to receive-pack.
+    ProcReceive,
+    /// On a developer's clone, before `git push` sends anything: the
+    /// server's pre-receive and update policies, over the commits about to
+    /// be pushed.
+    PrePush,
+    /// On a developer's clone, before a commit is made: the server's
+    /// policies marked `commit_msg = true`, over the commit being made.
+    CommitMsg,
 }
 
 impl HookKind {
@@ -30,16 +53,57 @@ impl HookKind {
             HookKind::PreReceive => "pre-receive",
             HookKind::Update => "update",
             HookKind::PostReceive => "post-receive",
+            HookKind::ReferenceTransaction => "reference-transaction",
+            HookKind::PostUpdate => "post-update",
+            HookKind::PushToCheckout => "push-to-checkout",
+            HookKind::ProcReceive => "proc-receive",
+            HookKind::PrePush => "pre-push",
+            HookKind::CommitMsg => "commit-msg",
         }
     }
 
-    /// Whether a veto in this hook stops refs from moving.
+    /// Whether a veto in this hook stops refs from moving (or, on the
+    /// client, the push or commit from being made).
     pub fn can_reject(self) -> bool {
-        !matches!(self, HookKind::PostReceive)
+        !matches!(self, HookKind::PostReceive | HookKind::PostUpdate)
     }
 
-    /// Every hook hookrt installs itself as.
-    pub const ALL: [HookKind; 3] = [HookKind::PreReceive, HookKind::Update, HookKind::PostReceive];
+    /// Whether observers can be configured for this hook: those that run
+    /// after refs moved (in a reference transaction, once it committed).
+    pub fn has_observers(self) -> bool {
+        matches!(self, HookKind::PostReceive | HookKind::PostUpdate | HookKind::ReferenceTransaction)
+    }
+
+    /// Whether this hook runs on a developer's clone rather than the
+    /// server (`hookrt client install`).
+    pub fn is_client(self) -> bool {
+        matches!(self, HookKind::PrePush | HookKind::CommitMsg)
+    }
+
+    /// Every server hook hookrt installs itself as, in the order git runs
+    /// them in a push.
+    pub const SERVER: [HookKind; 7] = [
+        HookKind::PreReceive,
+        HookKind::ProcReceive,
+        HookKind::Update,
+        HookKind::PushToCheckout,
+        HookKind::ReferenceTransaction,
+        HookKind::PostReceive,
+        HookKind::PostUpdate,
+    ];
+
+    /// Every hook hookrt runs as.
+    pub const ALL: [HookKind; 9] = [
+        HookKind::PreReceive,
+        HookKind::ProcReceive,
+        HookKind::Update,
+        HookKind::PushToCheckout,
+        HookKind::ReferenceTransaction,
+        HookKind::PostReceive,
+        HookKind::PostUpdate,
+        HookKind::PrePush,
+        HookKind::CommitMsg,
+    ];
 }
 
 impl std::fmt::Display for HookKind {
@@ -58,7 +122,9 @@ impl std::str::FromStr for HookKind {
 
 /// The error returned when a hook name is not one hookrt runs as.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown hook {0:?}: hookrt runs as pre-receive, update or post-receive")]
+#[error(
+    "unknown hook {0:?}: hookrt runs as pre-receive, update, post-receive, reference-transaction, post-update, push-to-checkout or proc-receive (and pre-push or commit-msg on a clone)"
+)]
 pub struct UnknownHook(pub String);
 
 /// What a ref update does.
@@ -235,6 +301,48 @@ pub struct Push {
     pub pusher: Option<crate::Pusher>,
     /// Where the push came from.
     pub context: crate::PushContext,
+    /// For reference-transaction: which state of it, and whether a push
+    /// made it; `None` for every other hook.
+    pub transaction: Option<Transaction>,
+}
+
+impl Push {
+    /// Whether the refs have already moved when the hook runs.
+    pub fn when(&self) -> crate::git::When {
+        let moved = match self.hook {
+            HookKind::PostReceive => true,
+            // git names the refs but not where they were, so the refs as
+            // they stand are all the "before" hookrt can know: nothing is
+            // new to the repository, and a ref's own walks are empty.
+            HookKind::PostUpdate => false,
+            HookKind::ReferenceTransaction => self.transaction.is_some_and(|t| t.committed),
+            _ => false,
+        };
+        if moved { crate::git::When::After } else { crate::git::When::Before }
+    }
+}
+
+impl Push {
+    /// Whether observers run in this hook: once the refs moved, in
+    /// post-receive, post-update or a committed reference transaction.
+    pub fn observers_run(&self) -> bool {
+        match self.hook {
+            HookKind::PostReceive | HookKind::PostUpdate => true,
+            HookKind::ReferenceTransaction => self.transaction.is_some_and(|t| t.committed),
+            _ => false,
+        }
+    }
+}
+
+/// A reference-transaction hook's run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transaction {
+    /// `committed` (the refs moved; observers run) rather than `prepared`
+    /// (the refs are locked; policies run and may abort it).
+    pub committed: bool,
+    /// Whether receive-pack makes this transaction: the ref changes of a
+    /// push, which pre-receive's policies already checked.
+    pub within_push: bool,
 }
 
 /// Reads the push options git passes as `GIT_PUSH_OPTION_COUNT` and

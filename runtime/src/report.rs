@@ -124,7 +124,29 @@ impl Report {
     /// or the hook runs after the fact (post-receive) and cannot stop
     /// anything.
     pub fn accepted(&self) -> bool {
-        !self.hook.can_reject() || !self.entries.iter().any(PolicyEntry::blocks)
+        !self.hook.can_reject() || !self.entries.iter().any(|e| e.blocks() && !self.only_warns(e))
+    }
+
+    /// Whether `entry`'s failure is only a warning here: on a clone, where
+    /// the server decides, a policy that cannot finish never stops a push.
+    fn only_warns(&self, entry: &PolicyEntry) -> bool {
+        self.hook.is_client() && entry.run().is_some_and(|run| run.outcome.is_err())
+    }
+
+    /// One line saying why the refs were rejected, for a place that has
+    /// room for no more (proc-receive's `ng` reason): the first veto's
+    /// summary, or the first failure, with its policy's name.
+    pub fn reason(&self) -> Option<String> {
+        let entry = self.entries.iter().find(|e| e.blocks() && !self.only_warns(e))?;
+        let run = entry.run()?;
+        Some(match &run.outcome {
+            Ok(Verdict::Reject(list)) => match list.first() {
+                Some(veto) => format!("{}: {}", entry.name, veto.summary.trim()),
+                None => format!("{}: rejected", entry.name),
+            },
+            Err(failure) => format!("{}: {failure}", entry.name),
+            Ok(Verdict::Accept) => return None,
+        })
     }
 
     /// The text for the pusher; empty when there is nothing to say.
@@ -194,7 +216,7 @@ impl Report {
                     let heading = if evaluate {
                         evaluated += 1;
                         "hookrt: evaluate: ".to_owned()
-                    } else if entry.on_failure == OnFailure::Allow {
+                    } else if entry.on_failure == OnFailure::Allow || self.hook.is_client() {
                         "hookrt: warning: ".to_owned()
                     } else {
                         failed += 1;
@@ -202,7 +224,9 @@ impl Report {
                     };
                     let _ = writeln!(out, "{heading}policy {policy}: {failure}");
                     render_failure_detail(&mut out, failure);
-                    if entry.on_failure == OnFailure::Allow && !evaluate {
+                    if self.hook.is_client() && !evaluate {
+                        let _ = writeln!(out, "  It goes on: on a clone a policy that cannot finish only warns, as the server decides.");
+                    } else if entry.on_failure == OnFailure::Allow && !evaluate {
                         let _ = writeln!(out, "  The push goes on: this policy is set to `on_failure = \"allow\"`.");
                     }
                 }
@@ -211,8 +235,11 @@ impl Report {
         if vetoes + failed > 0 {
             let verdict = match self.hook {
                 HookKind::PostReceive => "warning: the push stands (post-receive cannot reject)",
-                HookKind::PreReceive => "push rejected",
-                HookKind::Update => "ref update rejected",
+                HookKind::PostUpdate => "warning: the push stands (post-update cannot reject)",
+                HookKind::PreReceive | HookKind::PushToCheckout | HookKind::PrePush => "push rejected",
+                HookKind::Update | HookKind::ProcReceive => "ref update rejected",
+                HookKind::ReferenceTransaction => "ref change rejected",
+                HookKind::CommitMsg => "commit rejected",
             };
             let mut reasons = Vec::new();
             if vetoes > 0 {

@@ -10,8 +10,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use hookrt::HookKind;
-use hookrt::git::Repo;
+use hookrt::git::{self, Repo};
 
 use crate::support::run_fixture;
 
@@ -48,7 +47,7 @@ fn the_start_of_every_blob_is_what_git_reads_however_it_is_stored() {
         let repo_dir = dir.path().join(name);
         let (ids, deltas) = blobs(&repo_dir);
         assert!(deltas >= 10, "{name}: only {deltas} deltas; the fixture is meant to make chains");
-        let repo = Repo::open(&repo_dir, &[repo_dir.join("objects")], HookKind::PreReceive, &[]).expect("open");
+        let repo = Repo::open(&repo_dir, &[repo_dir.join("objects")], git::When::Before, &[]).expect("open");
         for id in &ids {
             let whole = git(&repo_dir, &["cat-file", "blob", id]);
             let oid = gix::ObjectId::from_hex(id.as_bytes()).expect("an id");
@@ -89,7 +88,7 @@ fn blobs_read_whole_are_what_git_reads_whichever_part_of_their_chains_was_decode
         let repo_dir = dir.path().join(name);
         let (ids, _) = blobs(&repo_dir);
         let contents: Vec<Vec<u8>> = ids.iter().map(|id| git(&repo_dir, &["cat-file", "blob", id])).collect();
-        let open = || Repo::open(&repo_dir, &[repo_dir.join("objects")], HookKind::PreReceive, &[]).expect("open");
+        let open = || Repo::open(&repo_dir, &[repo_dir.join("objects")], git::When::Before, &[]).expect("open");
         // Smallest first, largest first (git deltifies the smaller version
         // of a file against the larger) and by id; each in a repository
         // opened afresh (a push of its own), the last twice.

@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use gix::ObjectId;
-use hookrt::git::Repo;
-use hookrt::{HookKind, RefUpdate};
+use hookrt::RefUpdate;
+use hookrt::git::{self, Repo};
 
 use crate::support::run_fixture;
 
@@ -123,7 +123,7 @@ fn git_is_ancestor(ancestor: ObjectId, descendant: ObjectId) -> bool {
 /// with `refs` as the refs before the push.
 fn open(updates: &[RefUpdate], refs: Vec<(String, ObjectId)>) -> Repo {
     let git_dir = real();
-    Repo::open_with_refs(git_dir, &[git_dir.join("objects")], HookKind::PreReceive, updates, Some(refs))
+    Repo::open_with_refs(git_dir, &[git_dir.join("objects")], git::When::Before, updates, Some(refs))
         .expect("open the fixture")
 }
 

@@ -147,7 +147,7 @@ fn filters_match_rev_list_when_every_commit_has_the_same_date() {
 #[test]
 fn a_long_walk_matches_rev_list_in_order() {
     use hookrt::git::{self, Filter, Repo};
-    use hookrt::{HookKind, RefUpdate};
+    use hookrt::RefUpdate;
 
     let server = Server::new();
     let base = server.git(&["rev-parse", "HEAD"]).trim().to_owned();
@@ -179,7 +179,7 @@ fn a_long_walk_matches_rev_list_in_order() {
         new: tip.parse().expect("an id"),
     };
     let updates = [update.clone()];
-    let repo = Repo::open(&git_dir, &git::object_dirs(&git_dir, |_| None), HookKind::PreReceive, &updates)
+    let repo = Repo::open(&git_dir, &git::object_dirs(&git_dir, |_| None), git::When::Before, &updates)
         .expect("open the repository");
     let mut walk = repo.walk(&update, Filter::AddedToRef).expect("start the walk");
     let mut got = Vec::new();

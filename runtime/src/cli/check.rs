@@ -1,6 +1,6 @@
 //! `hookrt check`: is what is installed able to run?
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use hookrt::policy::{PolicySet, Scope, Settings};
@@ -61,10 +61,10 @@ impl CheckArgs {
                     continue;
                 }
             };
-            if module.is_observer() && spec.hook != HookKind::PostReceive {
+            if module.is_observer() && !spec.hook.has_observers() {
                 broken += 1;
                 outln!(
-                    "error  {}: it is an observer, which runs after the refs moved; set `hook = \"post-receive\"` in its [policy.{}] entry",
+                    "error  {}: it is an observer, which runs after the refs moved; set `hook = \"post-receive\"` (or post-update, reference-transaction) in its [policy.{}] entry",
                     spec.name,
                     spec.name
                 );
@@ -92,7 +92,8 @@ impl CheckArgs {
                         spec.limits.memory_bytes >> 20,
                         spec.limits.timeout.as_millis()
                     );
-                    for line in unchecked_settings(&module, &spec.name, &spec.settings) {
+                    let rules = hook_rules(spec.hook, &module, &git_dir);
+                    for line in unchecked_settings(&module, &spec.name, &spec.settings).into_iter().chain(rules) {
                         warned += 1;
                         outln!("warn   {line}");
                     }
@@ -156,6 +157,27 @@ fn unchecked_settings(module: &PolicyModule, name: &str, settings: &Settings) ->
             )
         })
         .collect()
+}
+
+/// Warnings for a policy whose hook git will not run as configured, or
+/// that cannot do there what policies usually do.
+fn hook_rules(hook: HookKind, module: &PolicyModule, git_dir: &Path) -> Vec<String> {
+    let name = module.name();
+    let config = |key: &str| hookrt::server::git(git_dir, &["config", "--get-all", key]).unwrap_or_default();
+    let mut rules = Vec::new();
+    match hook {
+        HookKind::ProcReceive if config("receive.procReceiveRefs").is_empty() => rules.push(format!(
+            "{name}: git runs proc-receive only for the refs of receive.procReceiveRefs, which is not set; set it, e.g. `git config receive.procReceiveRefs refs/for`"
+        )),
+        HookKind::PushToCheckout if config("receive.denyCurrentBranch") != "updateInstead" => rules.push(format!(
+            "{name}: git runs push-to-checkout only for a non-bare repository with `git config receive.denyCurrentBranch updateInstead`"
+        )),
+        HookKind::PostUpdate if !module.is_observer() => rules.push(format!(
+            "{name}: post-update cannot reject, and sees only the refs' names (nothing counts as new); post-receive sees what a push changed"
+        )),
+        _ => {}
+    }
+    rules
 }
 
 /// Where the compiled code went, and for whom: a push finds it only when

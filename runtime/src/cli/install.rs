@@ -1,17 +1,18 @@
 //! `hookrt install`: wire a repository's hooks to this binary.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use hookrt::Sandbox;
-use hookrt::install::{self, InstallOptions};
-use hookrt::policy::PolicySet;
+use hookrt::install::{self, InstallOptions, Side};
+use hookrt::policy::{PolicySet, Scopes};
 
-/// Make git run hookrt as a repository's pre-receive, update and
-/// post-receive hooks (through core.hooksPath), and compile the policies
-/// already there into the compiled-code cache (run it as the account that
-/// runs git).
+/// Make git run hookrt as a repository's server hooks (pre-receive, update,
+/// post-receive, reference-transaction, post-update, push-to-checkout,
+/// proc-receive, through core.hooksPath), compile the policies already
+/// there into the compiled-code cache, and publish them for clones (run it
+/// as the account that runs git).
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
     /// The repository's git directory (a bare repository or a .git).
@@ -34,13 +35,16 @@ impl InstallArgs {
             return Ok(ExitCode::SUCCESS);
         }
         let binary = std::env::current_exe().context("cannot tell where the hookrt binary is")?;
-        let installed =
-            install::install(&InstallOptions { git_dir: self.git_dir.clone(), policy_dir: self.policy_dir, binary })?;
+        let options =
+            InstallOptions { git_dir: self.git_dir.clone(), policy_dir: self.policy_dir, binary, side: Side::Server };
+        let installed = install::install(&options)?;
         outln!("hookrt installed in {}", self.git_dir.display());
         outln!("  hooks:    {}", installed.hooks_dir.display());
         outln!("  policies: {} (drop *.wasm here)", installed.policy_dir.display());
         outln!("  chained:  {} (hooks there still run after hookrt's)", installed.chained.display());
-        compile(&self.git_dir, &installed.policy_dir)?;
+        let scopes = super::run::scopes(None, Some(installed.policy_dir.clone()), &self.git_dir);
+        compile(&scopes)?;
+        super::publish::publish(&self.git_dir, &scopes);
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -49,9 +53,8 @@ impl InstallArgs {
 /// pushes read, so that no push has to. What cannot be compiled is a
 /// warning here (the hooks are installed; pushes will name the problem, and
 /// `hookrt check` lists it).
-fn compile(git_dir: &Path, policy_dir: &Path) -> anyhow::Result<()> {
-    let scopes = super::run::scopes(None, Some(policy_dir.to_owned()), git_dir);
-    let set = match PolicySet::load(&scopes) {
+pub(crate) fn compile(scopes: &Scopes) -> anyhow::Result<()> {
+    let set = match PolicySet::load(scopes) {
         Ok(set) if set.policies.is_empty() => {
             outln!("  compiled: no policies yet; `hookrt check` compiles them once they are in");
             return Ok(());

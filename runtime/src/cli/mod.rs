@@ -19,8 +19,11 @@ macro_rules! outln {
 }
 
 mod check;
+mod client;
 mod deliver;
+mod hooks;
 mod install;
+mod publish;
 pub(crate) mod run;
 mod test;
 mod test_report;
@@ -44,6 +47,8 @@ pub enum Command {
     Test(test::TestArgs),
     Check(check::CheckArgs),
     Deliver(deliver::DeliverArgs),
+    Publish(publish::PublishArgs),
+    Client(client::ClientArgs),
 }
 
 impl Command {
@@ -54,6 +59,8 @@ impl Command {
             Command::Test(args) => args.run(),
             Command::Check(args) => args.run(),
             Command::Deliver(args) => args.run(),
+            Command::Publish(args) => args.run(),
+            Command::Client(args) => args.run(),
         }
     }
 }

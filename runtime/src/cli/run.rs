@@ -11,23 +11,25 @@ use hookrt::webhook::Outbox;
 use hookrt::{HookKind, HookRequest, PushContext, Pusher, git, install};
 
 /// Run the policies of one git hook (git calls this through the scripts
-/// `hookrt install` writes).
+/// `hookrt install` and `hookrt client install` write).
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// pre-receive, update or post-receive.
-    hook: HookKind,
-    /// For update: <REF> <OLD> <NEW>, as git passes them.
-    args: Vec<String>,
+    /// pre-receive, update, post-receive, reference-transaction,
+    /// post-update, push-to-checkout or proc-receive; pre-push or
+    /// commit-msg on a clone.
+    pub(crate) hook: HookKind,
+    /// The hook's arguments, as git passes them (update: <REF> <OLD> <NEW>).
+    pub(crate) args: Vec<String>,
     #[command(flatten)]
-    dirs: RepoDirs,
+    pub(crate) dirs: RepoDirs,
     /// Where compiled policies are cached [default: $HOOKRT_CACHE_DIR,
     /// $XDG_CACHE_HOME/hookrt or ~/.cache/hookrt].
     #[arg(long, value_name = "DIR")]
-    cache_dir: Option<PathBuf>,
+    pub(crate) cache_dir: Option<PathBuf>,
     /// A hooks directory whose hook of the same name runs after hookrt's
     /// policies accept (the hooks that were active before `hookrt install`).
     #[arg(long, value_name = "DIR")]
-    chain: Option<PathBuf>,
+    pub(crate) chain: Option<PathBuf>,
 }
 
 /// Which repository, and where its policies and `hookrt.toml`s are (`run`
@@ -65,58 +67,44 @@ impl RepoDirs {
 
 impl RunArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        match self.hook {
+            HookKind::PreReceive | HookKind::Update | HookKind::PostReceive => self.run_receive(),
+            HookKind::ReferenceTransaction => super::hooks::reference_transaction(&self),
+            HookKind::PostUpdate => super::hooks::post_update(&self),
+            HookKind::PushToCheckout => super::hooks::push_to_checkout(&self),
+            HookKind::ProcReceive => super::hooks::proc_receive(&self),
+            HookKind::PrePush | HookKind::CommitMsg => super::client::run_hook(&self),
+        }
+    }
+
+    fn run_receive(&self) -> anyhow::Result<ExitCode> {
         // Read all of stdin first: a chained hook gets the same bytes, even
         // when hookrt's own policies cannot run.
         let mut stdin = Vec::new();
         let read = match self.hook {
             HookKind::Update => Ok(()),
-            HookKind::PreReceive | HookKind::PostReceive => {
-                std::io::stdin().read_to_end(&mut stdin).map(drop).context("cannot read the hook's standard input")
-            }
+            _ => std::io::stdin().read_to_end(&mut stdin).map(drop).context("cannot read the hook's standard input"),
         };
-        let checked = read.and_then(|()| self.check(&stdin));
-        match self.hook {
-            HookKind::PreReceive | HookKind::Update => match checked {
-                Ok(true) => {}
-                Ok(false) => return Ok(ExitCode::FAILURE),
-                Err(err) => {
-                    tell_pusher(&format!(
-                        "hookrt: error: the push is rejected because hookrt cannot check it: {err:#}\n"
-                    ));
-                    return Ok(ExitCode::FAILURE);
-                }
-            },
+        if self.hook.can_reject() {
+            let checked = read.and_then(|()| self.updates(&stdin)).and_then(|updates| self.request(self.hook, updates));
+            if !decide(checked) {
+                return Ok(ExitCode::FAILURE);
+            }
+        } else {
             // The refs have moved; git ignores this hook's status. What
             // hookrt could not do is a warning, and the hooks chained after
             // it (deploys, notifications) still run.
-            HookKind::PostReceive => {
-                let mut stderr = std::io::stderr().lock();
-                if let Err(err) = checked {
-                    let _ = writeln!(stderr, "hookrt: warning: the post-receive policies could not run: {err:#}");
-                }
-                // Events this push queued, or earlier ones a crash or a
-                // reboot left behind, are sent from the background.
-                if let Ok(git_dir) = self.dirs.git_dir()
-                    && !Outbox::for_repository(&git_dir).is_empty()
-                    && let Err(err) = super::deliver::start(&git_dir, &self.dirs)
-                {
-                    let _ = writeln!(stderr, "hookrt: warning: {err:#}");
-                }
-            }
+            let checked = read.and_then(|()| self.updates(&stdin)).and_then(|updates| self.request(self.hook, updates));
+            self.observe(checked);
         }
-        match &self.chain {
-            Some(dir) => run_chained(dir, self.hook, &self.args, &stdin),
-            None => Ok(ExitCode::SUCCESS),
-        }
+        self.chain(&self.args, &stdin)
     }
 
-    /// Runs the policies; `false` when they reject the push.
-    fn check(&self, stdin: &[u8]) -> anyhow::Result<bool> {
-        let git_dir = self.dirs.git_dir()?;
-
+    /// pre-receive's and post-receive's lines, or update's arguments.
+    fn updates(&self, stdin: &[u8]) -> anyhow::Result<Vec<push::RefUpdate>> {
         // Git ends every line with a newline; a last line without one is
         // still read (see `parse_ref_updates`).
-        let updates = match self.hook {
+        Ok(match self.hook {
             HookKind::Update => match self.args.as_slice() {
                 [name, old, new] => vec![push::RefUpdate::parse(name, old, new)?],
                 _ => bail!(
@@ -124,25 +112,77 @@ impl RunArgs {
                     self.args.len()
                 ),
             },
-            HookKind::PreReceive | HookKind::PostReceive => push::parse_ref_updates(stdin)?,
-        };
+            _ => push::parse_ref_updates(stdin)?,
+        })
+    }
 
-        let request = HookRequest {
+    /// The request for a run of `hook` over `updates` in this repository,
+    /// with what git's environment says about the push.
+    pub(crate) fn request(&self, hook: HookKind, updates: Vec<push::RefUpdate>) -> anyhow::Result<HookRequest> {
+        let git_dir = self.dirs.git_dir()?;
+        Ok(HookRequest {
             scopes: self.dirs.scopes(&git_dir),
             cache_dir: self.cache_dir.clone().or_else(default_cache_dir),
             object_dirs: git::object_dirs(&git_dir, |k| std::env::var_os(k)),
+            refs: None,
             push: Push {
-                hook: self.hook,
+                hook,
                 git_dir,
                 updates,
                 push_options: push::push_options_from_env(|k| std::env::var(k).ok()),
                 pusher: Pusher::from_env(|k| std::env::var(k).ok()),
                 context: PushContext::from_env(|k| std::env::var(k).ok()),
+                transaction: None,
             },
-        };
-        let report = hookrt::run_hook(&request)?;
-        tell_pusher(&report.render());
-        Ok(report.accepted())
+        })
+    }
+
+    /// Runs an observer point's policies: what they say, and what hookrt
+    /// could not do, are warnings; queued webhook events are sent from the
+    /// background.
+    pub(crate) fn observe(&self, request: anyhow::Result<HookRequest>) {
+        let mut stderr = std::io::stderr().lock();
+        match request.and_then(|r| hookrt::run_hook(&r).map_err(Into::into)) {
+            Ok(report) => tell_pusher(&report.render()),
+            Err(err) => {
+                let _ = writeln!(stderr, "hookrt: warning: the {} policies could not run: {err:#}", self.hook);
+            }
+        }
+        // Events this push queued, or earlier ones a crash or a reboot left
+        // behind.
+        if let Ok(git_dir) = self.dirs.git_dir()
+            && !Outbox::for_repository(&git_dir).is_empty()
+            && let Err(err) = super::deliver::start(&git_dir, &self.dirs)
+        {
+            let _ = writeln!(stderr, "hookrt: warning: {err:#}");
+        }
+    }
+
+    /// Runs the hook of the same name in `--chain`'s directory, if any.
+    pub(crate) fn chain(&self, args: &[String], stdin: &[u8]) -> anyhow::Result<ExitCode> {
+        match &self.chain {
+            Some(dir) => run_chained(dir, self.hook, args, stdin),
+            None => Ok(ExitCode::SUCCESS),
+        }
+    }
+}
+
+/// Runs a hook that can reject and tells the pusher; `true` when the
+/// policies accept. Anything that keeps them from running rejects (fail
+/// closed), saying why.
+pub(crate) fn decide(request: anyhow::Result<HookRequest>) -> bool {
+    match request.and_then(|r| hookrt::run_hook(&r).map_err(Into::into)) {
+        Ok(report) => {
+            tell_pusher(&report.render());
+            report.accepted()
+        }
+        Err(err) => {
+            match err.downcast_ref::<hookrt::HookError>() {
+                Some(reserved @ hookrt::HookError::Reserved(_)) => tell_pusher(&format!("hookrt: error: {reserved}\n")),
+                _ => tell_pusher(&format!("hookrt: error: rejected because hookrt cannot check it: {err:#}\n")),
+            }
+            false
+        }
     }
 }
 
@@ -150,7 +190,7 @@ impl RunArgs {
 /// web interface (a merge, an edit in the browser: `GL_PROTOCOL=web`) shows
 /// only the lines that start with `GL-HOOK-ERR:` and hides the rest, so there
 /// every line gets that prefix; a `git push` shows the lines as they are.
-fn tell_pusher(text: &str) {
+pub(crate) fn tell_pusher(text: &str) {
     if text.is_empty() {
         return;
     }
@@ -184,7 +224,7 @@ pub(crate) fn default_cache_dir() -> Option<PathBuf> {
 
 /// Runs `dir/<hook>` if it is an executable file, with the same arguments
 /// and standard input, and passes on its exit status.
-fn run_chained(dir: &Path, hook: HookKind, args: &[String], stdin: &[u8]) -> anyhow::Result<ExitCode> {
+pub(crate) fn run_chained(dir: &Path, hook: HookKind, args: &[String], stdin: &[u8]) -> anyhow::Result<ExitCode> {
     let path = dir.join(hook.as_str());
     if !is_executable(&path) {
         return Ok(ExitCode::SUCCESS);
@@ -207,7 +247,7 @@ fn run_chained(dir: &Path, hook: HookKind, args: &[String], stdin: &[u8]) -> any
     })
 }
 
-fn is_executable(path: &Path) -> bool {
+pub(crate) fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }

@@ -24,7 +24,16 @@ pub use files::Blob;
 pub use odb::{Odb, OpenError as OdbOpenError, ReadError, object_dirs};
 pub use walk::{Walk, WalkError};
 
-use crate::push::{HookKind, RefUpdate};
+use crate::push::RefUpdate;
+
+/// Whether the hook runs before the refs it is told about move (pre-receive,
+/// update, a prepared transaction) or after (post-receive, post-update, a
+/// committed transaction): which refs stood "before the push" follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Before,
+    After,
+}
 
 /// Which commits of one ref update a walk yields (Bitbucket's four filters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +123,7 @@ pub struct Repo {
 
 struct Shared {
     git_dir: PathBuf,
-    hook: HookKind,
+    when: When,
     updates: Vec<RefUpdate>,
     /// Every ref that points at an object right now, by name.
     current: Vec<(String, ObjectId)>,
@@ -135,15 +144,11 @@ struct Shared {
 }
 
 impl Repo {
-    /// Opens the repository at `git_dir` for a run of `hook` over `updates`.
-    /// `object_dirs` comes from [`object_dirs`] (git's quarantine variables).
-    pub fn open(
-        git_dir: &Path,
-        object_dirs: &[PathBuf],
-        hook: HookKind,
-        updates: &[RefUpdate],
-    ) -> Result<Self, OpenError> {
-        Self::open_with_refs(git_dir, object_dirs, hook, updates, None)
+    /// Opens the repository at `git_dir` for a hook run over `updates`
+    /// `when` they move. `object_dirs` comes from [`object_dirs`] (git's
+    /// quarantine variables).
+    pub fn open(git_dir: &Path, object_dirs: &[PathBuf], when: When, updates: &[RefUpdate]) -> Result<Self, OpenError> {
+        Self::open_with_refs(git_dir, object_dirs, when, updates, None)
     }
 
     /// Like [`Repo::open`], but with the refs as they stand before the hook
@@ -151,7 +156,7 @@ impl Repo {
     pub fn open_with_refs(
         git_dir: &Path,
         object_dirs: &[PathBuf],
-        hook: HookKind,
+        when: When,
         updates: &[RefUpdate],
         refs: Option<Vec<(String, ObjectId)>>,
     ) -> Result<Self, OpenError> {
@@ -176,7 +181,7 @@ impl Repo {
             odb,
             shared: Arc::new(Shared {
                 git_dir: git_dir.to_owned(),
-                hook,
+                when,
                 updates: updates.to_vec(),
                 current,
                 default_branch,
@@ -276,7 +281,7 @@ impl Repo {
     fn before(&self) -> &[ObjectId] {
         self.shared.before.get_or_init(|| {
             // Once refs have moved (post-receive), undo the push on paper.
-            let undo = (self.shared.hook == HookKind::PostReceive).then_some(Side::Old);
+            let undo = (self.shared.when == When::After).then_some(Side::Old);
             self.peeled_tips(undo)
         })
     }
@@ -285,7 +290,7 @@ impl Repo {
     fn after(&self) -> &[ObjectId] {
         self.shared.after.get_or_init(|| {
             // Before refs move (pre-receive, update), apply the push on paper.
-            let apply = (self.shared.hook != HookKind::PostReceive).then_some(Side::New);
+            let apply = (self.shared.when == When::Before).then_some(Side::New);
             self.peeled_tips(apply)
         })
     }
@@ -315,7 +320,7 @@ impl Repo {
     /// ref the push creates, in post-receive).
     fn refs_before(&self) -> HashMap<&str, ObjectId> {
         // Once refs have moved (post-receive), undo the push on paper.
-        self.refs_with((self.shared.hook == HookKind::PostReceive).then_some(Side::Old))
+        self.refs_with((self.shared.when == When::After).then_some(Side::Old))
     }
 
     /// The current refs with this push's updates set to `side` (if any).

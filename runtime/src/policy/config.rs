@@ -64,6 +64,7 @@ pub struct ConfigFile {
     pub path: PathBuf,
     pub push: PushSection,
     pub audit: AuditSection,
+    pub proc_receive: ProcReceiveSection,
     /// Entries in name order.
     pub policies: BTreeMap<String, Entry>,
     pub webhooks: WebhooksSection,
@@ -98,6 +99,18 @@ pub struct AuditSection {
     pub keep: Option<u32>,
 }
 
+/// `[proc_receive]`: where hookrt keeps what is pushed to a review namespace
+/// (`receive.procReceiveRefs`, e.g. `refs/for/main`) once its policies
+/// accept it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcReceiveSection {
+    /// The ref written, with `{branch}` (the target branch's short name)
+    /// and `{topic}` (the `topic=` push option, else the pusher's name,
+    /// else `change`) filled in.
+    pub target: Option<String>,
+}
+
 /// `[policy.NAME]`: one policy, as written.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,6 +128,12 @@ pub struct PolicyConfig {
     pub timeout_ms: Option<u64>,
     pub blob_read_kib: Option<u64>,
     pub changes_max: Option<u32>,
+    /// reference-transaction: also run for the transactions of a push
+    /// (which pre-receive's policies check already).
+    pub pushes: Option<bool>,
+    /// On a developer's clone (`hookrt client install`): the policy needs
+    /// only the commit itself, so it also runs at commit-msg.
+    pub commit_msg: Option<bool>,
     pub settings: Option<BTreeMap<String, Spanned<toml::Value>>>,
 }
 
@@ -125,6 +144,8 @@ struct RawFile {
     push: RawPush,
     #[serde(default)]
     audit: AuditSection,
+    #[serde(default)]
+    proc_receive: ProcReceiveSection,
     #[serde(default)]
     policy: BTreeMap<String, Spanned<PolicyConfig>>,
     #[serde(default)]
@@ -213,6 +234,7 @@ impl ConfigFile {
                 message: format!("policy `{name}`: {message}"),
             };
             config.check_limits().map_err(invalid)?;
+            config.check_hook().map_err(invalid)?;
             let mut settings = BTreeMap::new();
             for (key, value) in config.settings.take().unwrap_or_default() {
                 let origin = at(value.span().start);
@@ -236,7 +258,7 @@ impl ConfigFile {
             let hook = Webhook::from_config(&name, spanned.into_inner(), path, origin)?;
             webhook_entries.insert(name, hook);
         }
-        Ok(ConfigFile { path: path.to_owned(), push, audit, policies, webhooks: raw.webhooks, webhook_entries })
+        Ok(ConfigFile { path: path.to_owned(), push, audit, proc_receive: raw.proc_receive, policies, webhooks: raw.webhooks, webhook_entries })
     }
 }
 
@@ -252,6 +274,26 @@ impl PolicyConfig {
     /// The hook the policy runs in: pre-receive unless configured.
     pub fn hook(&self) -> HookKind {
         self.hook.unwrap_or(HookKind::PreReceive)
+    }
+
+    /// Rejects hooks a policy cannot be configured for, and keys that do
+    /// not apply to its hook.
+    pub fn check_hook(&self) -> Result<(), String> {
+        let hook = self.hook();
+        if hook.is_client() {
+            return Err(format!(
+                "`hook = \"{hook}\"` is a hook of developers' clones, and they run the server's policies: set `hook = \"pre-receive\"` (pre-push runs the pre-receive and update policies) and `commit_msg = true` for commit-msg"
+            ));
+        }
+        if self.pushes.is_some() && hook != HookKind::ReferenceTransaction {
+            return Err("`pushes` applies to `hook = \"reference-transaction\"` policies only; remove it".into());
+        }
+        if self.commit_msg.is_some() && !matches!(hook, HookKind::PreReceive | HookKind::Update) {
+            return Err(format!(
+                "`commit_msg` applies to pre-receive and update policies (the ones a clone runs), not to {hook}; remove it"
+            ));
+        }
+        Ok(())
     }
 
     /// Rejects limits no policy can run under: a policy with zero fuel,
@@ -301,6 +343,8 @@ impl PolicyConfig {
             timeout_ms: over.timeout_ms.or(self.timeout_ms),
             blob_read_kib: over.blob_read_kib.or(self.blob_read_kib),
             changes_max: over.changes_max.or(self.changes_max),
+            pushes: over.pushes.or(self.pushes),
+            commit_msg: over.commit_msg.or(self.commit_msg),
             settings: None,
         }
     }
@@ -322,6 +366,8 @@ impl PolicyConfig {
             ("timeout_ms", self.timeout_ms.is_some()),
             ("blob_read_kib", self.blob_read_kib.is_some()),
             ("changes_max", self.changes_max.is_some()),
+            ("pushes", self.pushes.is_some()),
+            ("commit_msg", self.commit_msg.is_some()),
         ];
         set.into_iter().filter(|(_, is_set)| *is_set).map(|(key, _)| key).collect()
     }

@@ -35,6 +35,9 @@ use crate::sandbox::Limits;
 pub const DEFAULT_GLOBAL_DIR: &str = "/etc/hookrt";
 /// All policies of one hook run together, unless `[push] budget_ms` says.
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(30);
+/// Where an accepted `refs/for/<branch>` push goes unless
+/// `[proc_receive] target` says.
+pub const DEFAULT_PROC_RECEIVE_TARGET: &str = "refs/reviews/{branch}/{topic}";
 const DEFAULT_AUDIT_MAX_MIB: u64 = 16;
 const DEFAULT_AUDIT_KEEP: u32 = 3;
 
@@ -76,6 +79,10 @@ pub struct PolicySpec {
     pub refs: RefFilter,
     /// Pushers (by login) the policy does not run for.
     pub bypass: Vec<String>,
+    /// reference-transaction: also for a push's transactions.
+    pub pushes: bool,
+    /// Also at a clone's commit-msg.
+    pub commit_msg: bool,
     pub settings: Arc<Settings>,
     pub scope: Scope,
     pub mandatory: bool,
@@ -108,6 +115,8 @@ pub struct PolicySet {
     pub audit: AuditConfig,
     /// Where events go after a push (post-receive).
     pub webhooks: Webhooks,
+    /// Where accepted pushes to a review namespace go (proc-receive).
+    pub proc_receive_target: String,
     /// Overrides that were refused (a repository changing a mandatory
     /// policy), for the pusher and `hookrt check`.
     pub notices: Vec<String>,
@@ -228,6 +237,8 @@ impl Draft {
             on_failure: config.on_failure.unwrap_or_default(),
             refs,
             bypass: config.bypass.clone().unwrap_or_default(),
+            pushes: config.pushes.unwrap_or(false),
+            commit_msg: config.commit_msg.unwrap_or(false),
             mandatory: config.mandatory.unwrap_or(false),
             settings: Arc::new(self.settings),
             scope: self.scope,
@@ -337,6 +348,10 @@ impl PolicySet {
             budget: budget(files().map(|f| &f.push)),
             audit: audit(files().map(|f| &f.audit)),
             webhooks: webhooks::merge(files().map(|f| (&f.webhooks, &f.webhook_entries)))?,
+            // The server's word first, as for `[audit]`.
+            proc_receive_target: files()
+                .find_map(|f| f.proc_receive.target.clone())
+                .unwrap_or_else(|| DEFAULT_PROC_RECEIVE_TARGET.to_owned()),
             notices,
         })
     }

@@ -18,7 +18,7 @@ use crate::host::bindings::{Observer, Policy};
 use crate::host::conversions::push_for_guest;
 use crate::host::{DeadlineInHostCall, HostState, HostWork, Output};
 use crate::policy::{SettingProblem, Settings};
-use crate::push::{HookKind, Push};
+use crate::push::Push;
 use crate::timing;
 use crate::verdict::{Verdict, Veto};
 use crate::webhook::{Emitted, Emitter};
@@ -72,11 +72,11 @@ impl Sandbox {
         settings: &Arc<Settings>,
     ) -> PolicyRun {
         let started = Instant::now();
-        if module.is_observer() && push.hook != HookKind::PostReceive {
+        if module.is_observer() && !push.observers_run() {
             return PolicyRun::failed(
                 &module.name,
                 Failure::Load(format!(
-                    "it is an observer (the `observer` world), which runs after the refs moved; set `hook = \"post-receive\"` in its [policy.{}] entry",
+                    "it is an observer (the `observer` world), which runs after the refs moved; set `hook = \"post-receive\"` (or post-update, reference-transaction) in its [policy.{}] entry",
                     module.name
                 )),
             );

@@ -65,7 +65,7 @@ pub fn dry_run(
     let hook = crate::HookKind::PreReceive;
     let dirs = crate::git::object_dirs(git_dir, |_| None);
     let repo =
-        crate::git::Repo::open_with_refs(git_dir, &dirs, hook, std::slice::from_ref(&update), Some(vec![(name, old)]))?;
+        crate::git::Repo::open_with_refs(git_dir, &dirs, crate::git::When::Before, std::slice::from_ref(&update), Some(vec![(name, old)]))?;
     let push = crate::push::Push {
         hook,
         git_dir: git_dir.to_owned(),
@@ -73,6 +73,7 @@ pub fn dry_run(
         push_options: Vec::new(),
         pusher: None,
         context: Default::default(),
+        transaction: None,
     };
     let run = sandbox.run(module, &push, repo.clone(), limits, settings);
     Ok(crate::Report::new(hook, vec![crate::PolicyEntry::alone(run)], Some(repo)))

@@ -85,7 +85,7 @@ pub fn run_case(
     // (with the refs accepted so far already moved, as git does).
     let batches: Vec<Vec<_>> = match case.hook {
         HookKind::Update => updates.iter().map(|u| vec![u.clone()]).collect(),
-        HookKind::PreReceive | HookKind::PostReceive => vec![updates.clone()],
+        _ => vec![updates.clone()],
     };
     if case.hook == HookKind::PostReceive {
         updates.iter().try_for_each(|u| scratch.apply(u))?;
@@ -95,7 +95,8 @@ pub fn run_case(
     let (mut warnings, mut events) = (Vec::new(), Vec::new());
     for batch in batches {
         let dirs = git::object_dirs(scratch.git_dir(), |_| None);
-        let repo = Repo::open(scratch.git_dir(), &dirs, case.hook, &batch)?;
+        let when = if case.hook == HookKind::PostReceive { git::When::After } else { git::When::Before };
+        let repo = Repo::open(scratch.git_dir(), &dirs, when, &batch)?;
         let push = Push {
             hook: case.hook,
             git_dir: scratch.git_dir().to_owned(),
@@ -103,6 +104,7 @@ pub fn run_case(
             push_options: case.push_options.clone(),
             pusher: case.pusher.clone(),
             context: case.context.clone(),
+            transaction: None,
         };
         let run = sandbox.run(module, &push, repo.clone(), limits, settings);
         fuel += run.fuel_used;

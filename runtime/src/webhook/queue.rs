@@ -41,7 +41,7 @@ pub(crate) fn queue_events(
     let mut events = Vec::new();
     let repo = match report.repo.clone() {
         Some(repo) => Ok(repo),
-        None => Repo::open(&push.git_dir, object_dirs, push.hook, &push.updates),
+        None => Repo::open(&push.git_dir, object_dirs, push.when(), &push.updates),
     };
     // Who pushed, and the project: the same in every payload of the push.
     let common = repo.as_ref().ok().map(|repo| gitlab::common(repo, push));

@@ -19,6 +19,12 @@ fn check(push: &Push) -> Verdict {
         Hook::PreReceive => "pre-receive",
         Hook::Update => "update",
         Hook::PostReceive => "post-receive",
+        Hook::ReferenceTransaction => "reference-transaction",
+        Hook::PostUpdate => "post-update",
+        Hook::PushToCheckout => "push-to-checkout",
+        Hook::ProcReceive => "proc-receive",
+        Hook::PrePush => "pre-push",
+        Hook::CommitMsg => "commit-msg",
     };
     write_line(&format!("push {hook} {} options={}", push.updates().len(), push.push_options.join(",")));
     match &push.pusher {
