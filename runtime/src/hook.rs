@@ -45,7 +45,9 @@ pub enum HookError {
     Repository(#[from] git::OpenError),
     #[error(transparent)]
     Engine(#[from] EngineError),
-    #[error("{0} is hookrt's own ref (the policy set published for clones, written by `hookrt publish` on the server); a push cannot change it")]
+    #[error(
+        "{0} is hookrt's own ref (the policy set published for clones, written by `hookrt publish` on the server); a push cannot change it"
+    )]
     Reserved(String),
 }
 
@@ -57,7 +59,8 @@ pub fn run_hook(request: &HookRequest) -> Result<Report, HookError> {
     let started = Instant::now();
     let push = &request.push;
     if push.hook.can_reject()
-        && let Some(update) = push.updates.iter().find(|u| u.name.starts_with(crate::server::transaction::RESERVED_PREFIX))
+        && let Some(update) =
+            push.updates.iter().find(|u| u.name.starts_with(crate::server::transaction::RESERVED_PREFIX))
     {
         return Err(HookError::Reserved(update.name.clone()));
     }

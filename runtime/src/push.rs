@@ -311,9 +311,9 @@ impl Push {
     pub fn when(&self) -> crate::git::When {
         let moved = match self.hook {
             HookKind::PostReceive => true,
-            // git names the refs but not where they were, so the refs as
-            // they stand are all the "before" hookrt can know: nothing is
-            // new to the repository, and a ref's own walks are empty.
+            // git names the refs but not where they were: each update is
+            // from the ref's value to itself, and the refs as they stand are
+            // all the "before" hookrt can know, so every walk is empty.
             HookKind::PostUpdate => false,
             HookKind::ReferenceTransaction => self.transaction.is_some_and(|t| t.committed),
             _ => false,

@@ -225,7 +225,10 @@ impl Report {
                     let _ = writeln!(out, "{heading}policy {policy}: {failure}");
                     render_failure_detail(&mut out, failure);
                     if self.hook.is_client() && !evaluate {
-                        let _ = writeln!(out, "  It goes on: on a clone a policy that cannot finish only warns, as the server decides.");
+                        let _ = writeln!(
+                            out,
+                            "  It goes on: on a clone a policy that cannot finish only warns, as the server decides."
+                        );
                     } else if entry.on_failure == OnFailure::Allow && !evaluate {
                         let _ = writeln!(out, "  The push goes on: this policy is set to `on_failure = \"allow\"`.");
                     }

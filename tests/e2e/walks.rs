@@ -146,8 +146,8 @@ fn filters_match_rev_list_when_every_commit_has_the_same_date() {
 /// dropped half-way ends at once.
 #[test]
 fn a_long_walk_matches_rev_list_in_order() {
-    use hookrt::git::{self, Filter, Repo};
     use hookrt::RefUpdate;
+    use hookrt::git::{self, Filter, Repo};
 
     let server = Server::new();
     let base = server.git(&["rev-parse", "HEAD"]).trim().to_owned();

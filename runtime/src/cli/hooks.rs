@@ -9,11 +9,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use gix::ObjectId;
+use hookrt::HookKind;
 use hookrt::policy::PolicySet;
 use hookrt::push::{RefUpdate, Transaction};
 use hookrt::server::proc_receive::{self, Outcome};
 use hookrt::server::{checkout, transaction};
-use hookrt::HookKind;
 
 use super::run::{RunArgs, decide, is_executable, run_chained, tell_pusher};
 
@@ -58,9 +58,11 @@ pub fn post_update(run: &RunArgs) -> anyhow::Result<ExitCode> {
         let refs = current_refs(&git_dir)?;
         let mut updates = Vec::new();
         for name in &run.args {
-            // A deleted ref has no value left to name.
+            // git says nothing of where the ref was: from its value to its
+            // value, so no walk yields anything. A deleted ref has no value
+            // left to name.
             if let Some(id) = refs(name) {
-                updates.push(RefUpdate { name: name.clone(), old: ObjectId::null(id.kind()), new: id });
+                updates.push(RefUpdate { name: name.clone(), old: id, new: id });
             }
         }
         run.request(HookKind::PostUpdate, updates)
@@ -180,5 +182,7 @@ fn review(
 fn current_refs(git_dir: &Path) -> anyhow::Result<impl Fn(&str) -> Option<ObjectId>> {
     let repo = gix::open_opts(git_dir, gix::open::Options::isolated())
         .with_context(|| format!("cannot open {}", git_dir.display()))?;
-    Ok(move |name: &str| repo.try_find_reference(name).ok().flatten().and_then(|r| r.target().try_id().map(|id| id.to_owned())))
+    Ok(move |name: &str| {
+        repo.try_find_reference(name).ok().flatten().and_then(|r| r.target().try_id().map(|id| id.to_owned()))
+    })
 }

@@ -32,7 +32,10 @@ pub(crate) fn publish(git_dir: &Path, scopes: &hookrt::policy::Scopes) -> bool {
         Ok(published) => {
             let state = if published.changed { "published" } else { "unchanged" };
             let short: String = published.commit.to_string().chars().take(12).collect();
-            outln!("  clones:   {POLICY_REF} {state} at {short} ({} files; `hookrt client sync` fetches it)", published.files.len());
+            outln!(
+                "  clones:   {POLICY_REF} {state} at {short} ({} files; `hookrt client sync` fetches it)",
+                published.files.len()
+            );
             true
         }
         Err(err) => {
@@ -41,4 +44,3 @@ pub(crate) fn publish(git_dir: &Path, scopes: &hookrt::policy::Scopes) -> bool {
         }
     }
 }
-

@@ -62,7 +62,11 @@ pub fn pending(git_dir: &Path, work_dir: &Path, message_file: &Path) -> Result<O
         }
         let out = child.wait_with_output().map_err(|e| CommitError(e.to_string()))?;
         if !out.status.success() {
-            return Err(CommitError(format!("`git {}`: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim())));
+            return Err(CommitError(format!(
+                "`git {}`: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     };
@@ -72,7 +76,8 @@ pub fn pending(git_dir: &Path, work_dir: &Path, message_file: &Path) -> Result<O
     let tree = git(&["write-tree"], None)?;
     let mut args = vec!["commit-tree".to_owned(), tree.trim().to_owned()];
     let merging = std::fs::read_to_string(git_dir.join("MERGE_HEAD")).unwrap_or_default();
-    let parents = (!head.is_null()).then(|| head.to_string()).into_iter().chain(merging.split_whitespace().map(str::to_owned));
+    let parents =
+        (!head.is_null()).then(|| head.to_string()).into_iter().chain(merging.split_whitespace().map(str::to_owned));
     for parent in parents {
         args.extend(["-p".to_owned(), parent]);
     }

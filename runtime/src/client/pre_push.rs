@@ -18,18 +18,15 @@ use crate::push::{LineProblem, RefUpdate, StdinError};
 /// had, as the clone at `git_dir` last saw them (by their names on the
 /// remote). `remote` is the hook's first argument: a remote's name, or a
 /// URL when the push named one (then every remote's refs count).
-pub fn updates(
-    input: &[u8],
-    git_dir: &Path,
-    remote: &str,
-) -> Result<(Vec<RefUpdate>, Vec<(String, ObjectId)>), PrePushError> {
-    let repo = gix::open_opts(git_dir, gix::open::Options::isolated())
-        .map_err(|e| PrePushError::Repository(e.to_string()))?;
+pub fn updates(input: &[u8], git_dir: &Path, remote: &str) -> Result<Outgoing, PrePushError> {
+    let repo =
+        gix::open_opts(git_dir, gix::open::Options::isolated()).map_err(|e| PrePushError::Repository(e.to_string()))?;
     let named = repo.remote_names().iter().any(|name| name.as_ref() as &[u8] == remote.as_bytes());
     let prefix = if named { format!("refs/remotes/{remote}/") } else { "refs/remotes/".to_owned() };
     let mut known: Vec<(String, ObjectId)> = Vec::new();
     let refs = repo.references().map_err(|e| PrePushError::Repository(e.to_string()))?;
-    for mut reference in refs.prefixed(prefix.as_str()).map_err(|e| PrePushError::Repository(e.to_string()))?.flatten() {
+    for mut reference in refs.prefixed(prefix.as_str()).map_err(|e| PrePushError::Repository(e.to_string()))?.flatten()
+    {
         let name = reference.name().as_bstr().to_string();
         let Some(rest) = name.strip_prefix(&prefix) else { continue };
         // Without a remote's name, `origin/main` is `main` on the server.
@@ -57,9 +54,9 @@ pub fn updates(
         // the last fetch) cannot be walked from; the remote-tracking ref is
         // the last the clone saw of it.
         let remote_id = id(remote_id).filter(|id| id.is_null() || repo.has_object(id));
-        let old = remote_id.filter(|id| !id.is_null()).or_else(|| {
-            known.iter().find(|(name, _)| name == remote_ref).map(|(_, id)| *id)
-        });
+        let old = remote_id
+            .filter(|id| !id.is_null())
+            .or_else(|| known.iter().find(|(name, _)| name == remote_ref).map(|(_, id)| *id));
         let null = ObjectId::null(repo.object_hash()).to_string();
         let old = old.map_or(null, |id| id.to_string());
         match RefUpdate::parse(remote_ref, &old, local) {
@@ -76,6 +73,9 @@ pub fn updates(
     }
     Ok((updates, known))
 }
+
+/// What [`updates`] read: the ref updates, and the remote's refs by name.
+pub type Outgoing = (Vec<RefUpdate>, Vec<(String, ObjectId)>);
 
 /// The error returned by [`updates`].
 #[derive(Debug, thiserror::Error)]

@@ -46,7 +46,11 @@ pub fn publish(git_dir: &Path, scopes: &Scopes) -> Result<Published, PublishErro
         }
     }
     let write = |name: &'static str| {
-        move |e: &dyn std::fmt::Display| PublishError::Write { git_dir: git_dir.to_owned(), name, message: e.to_string() }
+        move |e: &dyn std::fmt::Display| PublishError::Write {
+            git_dir: git_dir.to_owned(),
+            name,
+            message: e.to_string(),
+        }
     };
     let repo = gix::open_opts(git_dir, gix::open::Options::isolated()).map_err(|e| write("the repository")(&e))?;
     let mut editor = repo.edit_tree(ObjectId::empty_tree(repo.object_hash())).map_err(|e| write("a tree")(&e))?;
@@ -62,7 +66,10 @@ pub fn publish(git_dir: &Path, scopes: &Scopes) -> Result<Published, PublishErro
     {
         return Ok(Published { commit: previous.id, files: names, changed: false });
     }
-    let time = format!("{} +0000", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()));
+    let time = format!(
+        "{} +0000",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    );
     let signature = gix::actor::SignatureRef { name: "hookrt".into(), email: "hookrt@localhost".into(), time: &time };
     let parents: Vec<ObjectId> = previous.map(|c| c.id).into_iter().collect();
     let commit = repo
@@ -76,8 +83,11 @@ pub fn publish(git_dir: &Path, scopes: &Scopes) -> Result<Published, PublishErro
 /// `*.wasm`, and each module an entry names elsewhere, as
 /// `modules/NAME.wasm` (the entry rewritten to say so).
 fn collect(dir: &Path, prefix: &str, files: &mut Vec<(String, Vec<u8>)>) -> Result<(), PublishError> {
-    let read = |path: &Path| std::fs::read(path).map_err(|e| PublishError::Read { path: path.to_owned(), message: e.to_string() });
-    let list = std::fs::read_dir(dir).map_err(|e| PublishError::Read { path: dir.to_owned(), message: e.to_string() })?;
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|e| PublishError::Read { path: path.to_owned(), message: e.to_string() })
+    };
+    let list =
+        std::fs::read_dir(dir).map_err(|e| PublishError::Read { path: dir.to_owned(), message: e.to_string() })?;
     let mut modules: Vec<PathBuf> = list
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "wasm") && p.is_file())
@@ -93,8 +103,9 @@ fn collect(dir: &Path, prefix: &str, files: &mut Vec<(String, Vec<u8>)>) -> Resu
     }
     let text = String::from_utf8(read(&config)?)
         .map_err(|_| PublishError::Read { path: config.clone(), message: "it is not UTF-8".into() })?;
-    let mut table: toml::Table =
-        text.parse().map_err(|e: toml::de::Error| PublishError::Read { path: config.clone(), message: e.to_string() })?;
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| PublishError::Read { path: config.clone(), message: e.to_string() })?;
     table.retain(|key, _| key == "push" || key == "policy");
     if let Some(toml::Value::Table(policies)) = table.get_mut("policy") {
         for (name, entry) in policies.iter_mut() {
@@ -105,7 +116,8 @@ fn collect(dir: &Path, prefix: &str, files: &mut Vec<(String, Vec<u8>)>) -> Resu
             *module = toml::Value::String(published);
         }
     }
-    let text = toml::to_string(&table).map_err(|e| PublishError::Read { path: config.clone(), message: e.to_string() })?;
+    let text =
+        toml::to_string(&table).map_err(|e| PublishError::Read { path: config.clone(), message: e.to_string() })?;
     files.push((format!("{prefix}/{CONFIG_FILE}"), text.into_bytes()));
     Ok(())
 }

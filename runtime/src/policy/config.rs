@@ -258,7 +258,15 @@ impl ConfigFile {
             let hook = Webhook::from_config(&name, spanned.into_inner(), path, origin)?;
             webhook_entries.insert(name, hook);
         }
-        Ok(ConfigFile { path: path.to_owned(), push, audit, proc_receive: raw.proc_receive, policies, webhooks: raw.webhooks, webhook_entries })
+        Ok(ConfigFile {
+            path: path.to_owned(),
+            push,
+            audit,
+            proc_receive: raw.proc_receive,
+            policies,
+            webhooks: raw.webhooks,
+            webhook_entries,
+        })
     }
 }
 

@@ -39,7 +39,11 @@ pub fn checked_out(git_dir: &Path) -> Result<(String, ObjectId), CheckoutError> 
 pub fn update_work_tree(work_tree: &Path, old: ObjectId, new: ObjectId) -> Result<(), CheckoutError> {
     let refused = |why: &'static str| move |err: String| CheckoutError::Refused(format!("{why} ({err})"));
     // An unborn branch has no HEAD to compare with: the empty tree stands in.
-    let base = if old.is_null() { git(work_tree, &["hash-object", "-t", "tree", "/dev/null"]).map_err(CheckoutError::Refused)? } else { old.to_string() };
+    let base = if old.is_null() {
+        git(work_tree, &["hash-object", "-t", "tree", "/dev/null"]).map_err(CheckoutError::Refused)?
+    } else {
+        old.to_string()
+    };
     git(work_tree, &["update-index", "-q", "--ignore-submodules", "--refresh"])
         .map_err(refused("Up-to-date check failed"))?;
     git(work_tree, &["diff-files", "--quiet", "--ignore-submodules", "--"])

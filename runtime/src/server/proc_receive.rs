@@ -53,10 +53,9 @@ pub enum Outcome {
 fn read_pkt(input: &mut impl Read) -> Result<Option<Vec<u8>>, ProtocolError> {
     let mut header = [0u8; 4];
     input.read_exact(&mut header)?;
-    let len = std::str::from_utf8(&header)
-        .ok()
-        .and_then(|h| usize::from_str_radix(h, 16).ok())
-        .ok_or_else(|| ProtocolError::Malformed(format!("bad pkt-line length {:?}", String::from_utf8_lossy(&header))))?;
+    let len = std::str::from_utf8(&header).ok().and_then(|h| usize::from_str_radix(h, 16).ok()).ok_or_else(|| {
+        ProtocolError::Malformed(format!("bad pkt-line length {:?}", String::from_utf8_lossy(&header)))
+    })?;
     match len {
         0 => Ok(None),
         1..=4 => Err(ProtocolError::Malformed(format!("pkt-line length {len} is shorter than its header"))),
@@ -79,7 +78,7 @@ fn write_pkt(out: &mut impl Write, line: &str) -> std::io::Result<()> {
     while line.len() + 5 > MAX_PKT {
         line = &line[..line.floor_char_boundary(line.len() - 1)];
     }
-    write!(out, "{:04x}{line}\n", line.len() + 5)
+    writeln!(out, "{:04x}{line}", line.len() + 5)
 }
 
 fn flush(out: &mut impl Write) -> std::io::Result<()> {
@@ -165,7 +164,7 @@ mod tests {
         let mut out = Vec::new();
         for line in lines {
             match line {
-                Some(l) => write_pkt(&mut out, l).unwrap(),
+                Some(l) => write_pkt(&mut out, l).expect("write to a Vec"),
                 None => out.extend_from_slice(b"0000"),
             }
         }

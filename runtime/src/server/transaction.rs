@@ -65,7 +65,11 @@ pub fn parse_updates(
         let [old, new, name] = fields[..] else {
             return Err(at(LineProblem::Fields { text: text.to_owned() }));
         };
-        if !name.starts_with("refs/") || name.starts_with(RESERVED_PREFIX) || old.starts_with("ref:") || new.starts_with("ref:") {
+        if !name.starts_with("refs/")
+            || name.starts_with(RESERVED_PREFIX)
+            || old.starts_with("ref:")
+            || new.starts_with("ref:")
+        {
             continue;
         }
         let zero = old.bytes().all(|b| b == b'0');
@@ -124,7 +128,7 @@ mod tests {
         let input = format!(
             "{Z} {A} HEAD\n{Z} {A} refs/heads/main\n{Z} {Z} refs/x\n{Z} {B} refs/hookrt/policies\n{Z} ref:refs/heads/a refs/heads/sym\n{Z} {Z} refs/gone\n"
         );
-        let current = |name: &str| (name == "refs/x").then(|| ObjectId::from_hex(B.as_bytes()).unwrap());
+        let current = |name: &str| (name == "refs/x").then(|| ObjectId::from_hex(B.as_bytes()).expect("hex"));
         let prepared = parse_updates(input.as_bytes(), State::Prepared, current).expect("valid");
         let names: Vec<_> = prepared.iter().map(|u| (u.name.as_str(), u.old.to_string(), u.new.to_string())).collect();
         // main's old is unknown (no such ref yet), refs/x is deleted from

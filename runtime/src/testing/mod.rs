@@ -64,8 +64,13 @@ pub fn dry_run(
     let update = crate::RefUpdate { name: name.clone(), old, new };
     let hook = crate::HookKind::PreReceive;
     let dirs = crate::git::object_dirs(git_dir, |_| None);
-    let repo =
-        crate::git::Repo::open_with_refs(git_dir, &dirs, crate::git::When::Before, std::slice::from_ref(&update), Some(vec![(name, old)]))?;
+    let repo = crate::git::Repo::open_with_refs(
+        git_dir,
+        &dirs,
+        crate::git::When::Before,
+        std::slice::from_ref(&update),
+        Some(vec![(name, old)]),
+    )?;
     let push = crate::push::Push {
         hook,
         git_dir: git_dir.to_owned(),

@@ -39,16 +39,21 @@ pub(super) fn setting() -> impl Strategy<Value = SettingValue> {
 }
 
 fn policy() -> impl Strategy<Value = (PolicyConfig, BTreeMap<String, SettingValue>)> {
-    let hook = proptest::sample::select(HookKind::ALL.to_vec());
+    let hook = proptest::sample::select(HookKind::SERVER.to_vec());
     let mode = proptest::sample::select(vec![Mode::Enforce, Mode::Evaluate, Mode::Disabled]);
     let on_failure = proptest::sample::select(vec![OnFailure::Reject, OnFailure::Allow]);
     let strings = || of(proptest::collection::vec(text(), 0..3));
     let keys = (of(path()), of(hook), of(mode), of(on_failure), of(any::<bool>()), strings(), strings(), strings());
     let limits = (of(positive()), of(1..=4096u32), of(positive()), of(0..=4u64 << 20), of(1..=u32::MAX));
     let settings = proptest::collection::btree_map(text(), setting(), 0..4);
-    (keys, limits, settings).prop_map(
-        |((module, hook, mode, on_failure, mandatory, refs, exclude_refs, bypass), limits, settings)| {
+    let hook_keys = (of(any::<bool>()), of(any::<bool>()));
+    (keys, limits, settings, hook_keys).prop_map(
+        |((module, hook, mode, on_failure, mandatory, refs, exclude_refs, bypass), limits, settings, hook_keys)| {
             let (fuel, memory_mib, timeout_ms, blob_read_kib, changes_max) = limits;
+            // Only the hooks they apply to take these (others are refused).
+            let pushes = hook_keys.0.filter(|_| hook == Some(HookKind::ReferenceTransaction));
+            let commit_msg =
+                hook_keys.1.filter(|_| matches!(hook, None | Some(HookKind::PreReceive | HookKind::Update)));
             let config = PolicyConfig {
                 module,
                 hook,
@@ -63,6 +68,8 @@ fn policy() -> impl Strategy<Value = (PolicyConfig, BTreeMap<String, SettingValu
                 timeout_ms,
                 blob_read_kib,
                 changes_max,
+                pushes,
+                commit_msg,
                 settings: None,
             };
             (config, settings)
@@ -142,6 +149,8 @@ impl Model {
                 ("timeout_ms", config.timeout_ms.map(int)),
                 ("blob_read_kib", config.blob_read_kib.map(int)),
                 ("changes_max", config.changes_max.map(int)),
+                ("pushes", config.pushes.map(Value::Boolean)),
+                ("commit_msg", config.commit_msg.map(Value::Boolean)),
             ];
             let mut entry = set_keys(keys);
             if !settings.is_empty() {
