@@ -29,7 +29,13 @@ fn global(scopes: &Scopes) -> &Path {
 #[test]
 fn the_admin_guide_example_loads() {
     let guide = include_str!("../../../docs/admin.md");
-    let block = guide.split("```toml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a toml block");
+    // The full example is the block that sets [audit]; others show one key.
+    let block = guide
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .find(|block| block.contains("[audit]"))
+        .expect("the full hookrt.toml example");
     let (_root, scopes) = scopes();
     write(global(&scopes), CONFIG_FILE, block);
     write(global(&scopes), "jira-keys.wasm", "");
@@ -41,6 +47,8 @@ fn the_admin_guide_example_loads() {
     assert_eq!((set.audit.max_bytes, set.audit.keep, set.audit.enabled), (16 << 20, 3, true));
     let [jira, protect] = &set.policies[..] else { panic!("two policies: {:?}", set.policies) };
     assert_eq!(jira.name, "jira-keys");
+    assert!(jira.commit_msg && !protect.commit_msg, "commit_msg is jira-keys' alone");
+    assert_eq!(set.proc_receive_target, "refs/reviews/{branch}/{topic}");
     assert_eq!(
         jira.limits,
         Limits {
@@ -168,7 +176,13 @@ fn the_readme_snippet_parses() {
 #[test]
 fn the_webhooks_guide_example_loads() {
     let guide = include_str!("../../../docs/webhooks.md");
-    let block = guide.split("```toml\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a toml block");
+    // The full example is the block that sets [audit]; others show one key.
+    let block = guide
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .find(|block| block.contains("[audit]"))
+        .expect("the full hookrt.toml example");
     let (_root, scopes) = scopes();
     write(&scopes.repository, CONFIG_FILE, block);
     write(&scopes.repository, "deploy-notify.wasm", "");
