@@ -47,8 +47,9 @@ CONTENT = ["blocked-extensions", "prohibited-files", "max-file-size", "no-secret
 class Case:
     def __init__(self, key, name, argv, *, stdin="", quarantine="large", exit=0, cache=None, hookrt=False):
         self.key, self.name, self.argv, self.stdin = key, name, argv, stdin
-        # The release-cycle push's cases have a table of their own.
-        self.release = quarantine == "release"
+        # The release-cycle push's and the clone's cases have tables of
+        # their own.
+        self.release, self.clone = quarantine == "release", quarantine == "clone"
         self.quarantine, self.exit = quarantine, exit
         # "warm": a cache compiled into before the first round; "cold": an
         # empty one every run (a first push after installing a policy).
@@ -75,6 +76,27 @@ def policy_dir(root: Path, name: str, policies: Path, modules: list[str]) -> Pat
     return dir
 
 
+def clone(fx: dict, scratch: Path, policies: Path, commits: int) -> dict:
+    """A developer's clone (issue 23) that knows the server's `main` as
+    `origin/main` and has a branch `commits` new commits ahead of it (the
+    first `commits` of `big`, by first parent), with `jira-keys` synced as
+    `hookrt client sync` leaves it. Its objects are the server's, through
+    alternates: what a pre-push reads is the same either way."""
+    dir = scratch / "clone"
+    git = lambda *argv, cwd=dir: subprocess.run(["git", *argv], cwd=cwd, check=True, capture_output=True,
+                                                text=True).stdout.strip()
+    git("init", "--quiet", str(dir), cwd=scratch)
+    alternates = [str(Path(fx["server"]) / "objects"), fx["quarantine"]["large"]]
+    (dir / ".git" / "objects" / "info" / "alternates").write_text("\n".join(alternates) + "\n")
+    main = fx["ids"]["main"]
+    tip = git("rev-list", "--reverse", "--first-parent", fx["ids"]["big"], f"^{main}").splitlines()[commits - 1]
+    git("update-ref", "refs/remotes/origin/main", main)
+    git("update-ref", "refs/heads/topic", tip)
+    git("config", "user.name", "Dev 1")
+    policy_dir(dir / ".git" / "hookrt" / "client", "repository", policies, ["jira-keys"])
+    return {"dir": str(dir), "tip": tip, "commits": int(git("rev-list", "--count", tip, f"^{main}"))}
+
+
 def cases(args, fx: dict, scratch: Path) -> list[Case]:
     ids = fx["ids"]
     big, wip, small, main, release = ids["big"], ids["wip"], ids["small"], ids["main"], ids["release"]
@@ -94,6 +116,7 @@ def cases(args, fx: dict, scratch: Path) -> list[Case]:
     def hookrt(policies):
         return [str(args.hookrt), "run", "pre-receive", "--policy-dir", str(dirs[policies])]
 
+    topic, zero = fx["clone"]["tip"], "0" * 40
     return [
         Case("rev-list", "git rev-list --count", git + ["rev-list", "--count", big, f"^{main}"]),
         Case("log", "git log --format=%H%x00%B", git + ["log", "--format=%H%x00%B", big, f"^{main}"]),
@@ -136,24 +159,38 @@ def cases(args, fx: dict, scratch: Path) -> list[Case]:
              cache="warm", hookrt=True),
         Case("secrets", "hookrt: no-secrets alone", hookrt("secrets"), stdin=cycle, quarantine="release",
              cache="warm", hookrt=True),
+        # Issue 23: the server's policy before the push, in a clone. git's
+        # floor is its walk of the commits the push brings.
+        Case("clone-rev-list", "git rev-list --count topic ^origin/main",
+             git + ["rev-list", "--count", topic, "^refs/remotes/origin/main"], quarantine="clone"),
+        Case("pre-push", "hookrt client pre-push: jira-keys walks all",
+             [str(args.hookrt), "run", "pre-push", "origin", "file:///srv/git/project.git"],
+             stdin=f"refs/heads/topic {topic} refs/heads/topic {zero}\n", quarantine="clone", cache="warm",
+             hookrt=True),
     ]
 
 
 def environment(fx: dict, quarantine: str, scratch: Path) -> dict:
-    """What git gives a pre-receive hook during a push, and no more."""
+    """What git gives a pre-receive hook during a push, and no more; in the
+    clone, what it gives pre-push (no quarantine: the commits are there)."""
     server = fx["server"]
     home = scratch / "home"
     home.mkdir(exist_ok=True)
-    return {
+    common = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
         "GIT_CONFIG_NOSYSTEM": "1",
+        "HOOKRT_LOG": LOG,
+    }
+    if quarantine == "clone":
+        return common
+    return {
+        **common,
         "GIT_DIR": ".",
         "GIT_QUARANTINE_PATH": fx["quarantine"][quarantine],
         "GIT_OBJECT_DIRECTORY": fx["quarantine"][quarantine],
         "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(Path(server) / "objects"),
         "HOOKRT_GLOBAL_DIR": str(scratch / "global"),
-        "HOOKRT_LOG": LOG,
     }
 
 
@@ -238,12 +275,14 @@ def main():
     scratch = Path(tempfile.mkdtemp(prefix="hookrt-bench-"))
     try:
         (scratch / "global").mkdir()
+        fx["clone"] = clone(fx, scratch, args.policies, min(1000, args.commits))
         all_cases = cases(args, fx, scratch)
-        envs = {q: environment(fx, q, scratch) for q in ("large", "small", "release")}
+        envs = {q: environment(fx, q, scratch) for q in ("large", "small", "release", "clone")}
+        cwd = lambda case: fx["clone"]["dir"] if case.clone else fx["server"]
         # Compile every policy into the warm cache once, unmeasured.
         for case in all_cases:
             if case.cache == "warm":
-                run_once(case, envs[case.quarantine], fx["server"], scratch)
+                run_once(case, envs[case.quarantine], cwd(case), scratch)
                 case.runs.clear()
                 case.phases.clear()
         order = random.Random(0)
@@ -252,14 +291,15 @@ def main():
             shuffled = list(all_cases)
             order.shuffle(shuffled)
             for case in shuffled:
-                run_once(case, envs[case.quarantine], fx["server"], scratch)
+                run_once(case, envs[case.quarantine], cwd(case), scratch)
         print("peak memory", file=sys.stderr)
         for case in all_cases:
-            run_once(case, envs[case.quarantine], fx["server"], scratch, memory=True)
+            run_once(case, envs[case.quarantine], cwd(case), scratch, memory=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    text = report.render(all_cases, machine(), args.commits, fx["release_commits"], args.rounds, statistics.median)
+    text = report.render(all_cases, machine(), args.commits, fx["release_commits"], fx["clone"]["commits"],
+                         args.rounds, statistics.median)
     print(text)
     if args.out:
         notes = HERE / "notes.md"

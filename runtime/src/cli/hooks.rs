@@ -45,7 +45,7 @@ pub fn reference_transaction(run: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     if committed {
         run.observe(request);
-    } else if !decide(request) {
+    } else if !decide(HookKind::ReferenceTransaction, request) {
         return Ok(ExitCode::FAILURE);
     }
     run.chain(&run.args, &stdin)
@@ -87,7 +87,7 @@ pub fn push_to_checkout(run: &RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let request = run.request(HookKind::PushToCheckout, vec![RefUpdate { name: branch, old, new }]);
-    if !decide(request) {
+    if !decide(HookKind::PushToCheckout, request) {
         return Ok(ExitCode::FAILURE);
     }
     if let Some(dir) = run.chain.as_deref().filter(|dir| is_executable(&dir.join(run.hook.as_str()))) {

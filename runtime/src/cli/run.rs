@@ -87,7 +87,7 @@ impl RunArgs {
         };
         if self.hook.can_reject() {
             let checked = read.and_then(|()| self.updates(&stdin)).and_then(|updates| self.request(self.hook, updates));
-            if !decide(checked) {
+            if !decide(self.hook, checked) {
                 return Ok(ExitCode::FAILURE);
             }
         } else {
@@ -170,7 +170,7 @@ impl RunArgs {
 /// Runs a hook that can reject and tells the pusher; `true` when the
 /// policies accept. Anything that keeps them from running rejects (fail
 /// closed), saying why.
-pub(crate) fn decide(request: anyhow::Result<HookRequest>) -> bool {
+pub(crate) fn decide(hook: HookKind, request: anyhow::Result<HookRequest>) -> bool {
     match request.and_then(|r| hookrt::run_hook(&r).map_err(Into::into)) {
         Ok(report) => {
             tell_pusher(&report.render());
@@ -179,7 +179,10 @@ pub(crate) fn decide(request: anyhow::Result<HookRequest>) -> bool {
         Err(err) => {
             match err.downcast_ref::<hookrt::HookError>() {
                 Some(reserved @ hookrt::HookError::Reserved(_)) => tell_pusher(&format!("hookrt: error: {reserved}\n")),
-                _ => tell_pusher(&format!("hookrt: error: rejected because hookrt cannot check it: {err:#}\n")),
+                _ => tell_pusher(&format!(
+                    "hookrt: error: the {} is rejected because hookrt cannot check it: {err:#}\n",
+                    if hook == HookKind::ReferenceTransaction { "ref change" } else { "push" }
+                )),
             }
             false
         }

@@ -24,18 +24,24 @@ fn global(scopes: &Scopes) -> &Path {
     scopes.global.as_deref().expect("a global dir")
 }
 
+/// A guide's first TOML block that holds `marker`: pages show single keys
+/// here and there, and the test is of the full example.
+fn toml_block<'a>(guide: &'a str, marker: &str) -> &'a str {
+    guide
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .find(|block| block.contains(marker))
+        .expect("the guide's full hookrt.toml example")
+}
+
 /// The example in docs/admin.md is what admins copy: it must load and mean
 /// what the text says.
 #[test]
 fn the_admin_guide_example_loads() {
     let guide = include_str!("../../../docs/admin.md");
     // The full example is the block that sets [audit]; others show one key.
-    let block = guide
-        .split("```toml\n")
-        .skip(1)
-        .filter_map(|rest| rest.split("```").next())
-        .find(|block| block.contains("[audit]"))
-        .expect("the full hookrt.toml example");
+    let block = toml_block(guide, "[audit]");
     let (_root, scopes) = scopes();
     write(global(&scopes), CONFIG_FILE, block);
     write(global(&scopes), "jira-keys.wasm", "");
@@ -176,13 +182,7 @@ fn the_readme_snippet_parses() {
 #[test]
 fn the_webhooks_guide_example_loads() {
     let guide = include_str!("../../../docs/webhooks.md");
-    // The full example is the block that sets [audit]; others show one key.
-    let block = guide
-        .split("```toml\n")
-        .skip(1)
-        .filter_map(|rest| rest.split("```").next())
-        .find(|block| block.contains("[audit]"))
-        .expect("the full hookrt.toml example");
+    let block = toml_block(guide, "queue_max");
     let (_root, scopes) = scopes();
     write(&scopes.repository, CONFIG_FILE, block);
     write(&scopes.repository, "deploy-notify.wasm", "");

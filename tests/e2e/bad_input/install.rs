@@ -61,10 +61,20 @@ fn eight_concurrent_installs_install_once() {
     let hooks = fresh.join("hookrt").join("hooks");
     assert_eq!(git_fresh(&["config", "--get-all", "core.hooksPath"]), hooks.display().to_string());
     assert_eq!(git_fresh(&["config", "--get-all", "hookrt.previousHooksPath"]), custom.display().to_string());
-    // The three scripts, complete, executable, chaining the old hooks once
-    // and never hookrt's own; no temp or lock file left anywhere.
-    assert_eq!(names_in(&hooks), BTreeSet::from(["post-receive", "pre-receive", "update"].map(String::from)));
-    for hook in ["pre-receive", "update", "post-receive"] {
+    // The seven server hooks' scripts, complete, executable, chaining the
+    // old hooks once and never hookrt's own; no temp or lock file left
+    // anywhere.
+    let server_hooks = [
+        "post-receive",
+        "post-update",
+        "pre-receive",
+        "proc-receive",
+        "push-to-checkout",
+        "reference-transaction",
+        "update",
+    ];
+    assert_eq!(names_in(&hooks), BTreeSet::from(server_hooks.map(String::from)));
+    for hook in server_hooks {
         let path = hooks.join(hook);
         let script = std::fs::read_to_string(&path).expect("read script");
         assert!(script.starts_with("#!/bin/sh\n") && script.ends_with(" \"$@\"\n"), "{hook}:\n{script}");
