@@ -141,7 +141,7 @@ fn an_observer_set_for_pre_receive_is_refused_with_what_to_write() {
     server.commit("Blocked: the configuration is wrong");
     let push = server.push(&["origin", "main"]).assert_rejected();
     assert!(
-        push.stderr.contains("it is an observer (the `observer` world), which runs after the refs moved; set `hook = \"post-receive\"` in its [policy.deploy-notify] entry"),
+        push.stderr.contains("it is an observer (the `observer` world), which runs after the refs moved; set `hook = \"post-receive\"` (or post-update, reference-transaction) in its [policy.deploy-notify] entry"),
         "{}",
         push.stderr
     );

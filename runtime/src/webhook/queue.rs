@@ -11,7 +11,7 @@ use super::outbox::{Delivery, Outbox};
 use crate::audit::AuditLog;
 use crate::git::Repo;
 use crate::policy::{Mode, PolicySet};
-use crate::push::Push;
+use crate::push::{HookKind, Push};
 use crate::report::{Report, Status};
 
 /// An event ready to go: its full name, its ref, its body.
@@ -49,6 +49,12 @@ pub(crate) fn queue_events(
         Err(err) => report.notices.push(format!("no webhook events for this push: {err}")),
         // A payload is built (its commits walked) only for a webhook that
         // wants it.
+        // Push events come from post-receive alone, once a push, as on
+        // GitLab and Gitea: post-update and a committed reference
+        // transaction of the same push would send them twice, and a ref
+        // changed outside a push (`git update-ref`) is no push. Observers'
+        // own events go out from whichever hook they ran in (below).
+        Ok(_) if push.hook != HookKind::PostReceive => {}
         Ok(repo) => {
             for update in &push.updates {
                 let Some(name) = gitlab::event_name(update).filter(|name| wants(name, Some(&update.name))) else {

@@ -10,7 +10,8 @@
 /// the world offers; this one needs none of the host's functions.)
 const TYPES: &str = r#"
   (type $types (instance
-    (type $hook (enum "pre-receive" "update" "post-receive"))
+    (type $hook (enum "pre-receive" "update" "post-receive" "reference-transaction" "post-update"
+                      "push-to-checkout" "proc-receive" "pre-push" "commit-msg"))
     (export "hook" (type $hook-e (eq $hook)))
     (type $object-id string)
     (export "object-id" (type $object-id-e (eq $object-id)))
