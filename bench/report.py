@@ -79,6 +79,15 @@ def verdict(value: float, goal: float, how: str) -> str:
     return f"missed by {off:.0%}"
 
 
+def row(m: dict, case, floor: float, script: float | None = None) -> str:
+    """A case's line: its times and memory, its ratio to the table's floor
+    and, where the table has one, the script hook's ratio to it."""
+    r = m[case.key]
+    line = (f"| {cell(case.name)} | {ms(r['wall'])} | {ms(r['min'])} | {ms(r['cpu'])} | {r['rss'] / 1024:.1f} MiB "
+            f"| {r['wall'] / floor:.2f}× |")
+    return line if script is None else line + f" {script / r['wall']:.2f}× |"
+
+
 def render(cases, machine: dict, commits: int, release_commits: int, clone_commits: int, rounds: int,
            median) -> str:
     m = medians(cases, median)
@@ -97,12 +106,7 @@ def render(cases, machine: dict, commits: int, release_commits: int, clone_commi
         "| case | wall (median) | wall (min) | CPU | peak RSS | ÷ rev-list | script hook ÷ this |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for case in (c for c in cases if not c.release and not c.clone):
-        r = m[case.key]
-        lines.append(
-            f"| {cell(case.name)} | {ms(r['wall'])} | {ms(r['min'])} | {ms(r['cpu'])} | {r['rss'] / 1024:.1f} MiB "
-            f"| {r['wall'] / floor:.2f}× | {script / r['wall']:.2f}× |"
-        )
+    lines += [row(m, case, floor, script) for case in cases if not case.release and not case.clone]
     floor, script = m["diff-tree"]["wall"], m["content-script"]["wall"]
     lines += [
         "",
@@ -116,12 +120,7 @@ def render(cases, machine: dict, commits: int, release_commits: int, clone_commi
         "| case | wall (median) | wall (min) | CPU | peak RSS | ÷ rev-list + diff-tree | script hook ÷ this |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for case in (c for c in cases if c.release):
-        r = m[case.key]
-        lines.append(
-            f"| {cell(case.name)} | {ms(r['wall'])} | {ms(r['min'])} | {ms(r['cpu'])} | {r['rss'] / 1024:.1f} MiB "
-            f"| {r['wall'] / floor:.2f}× | {script / r['wall']:.2f}× |"
-        )
+    lines += [row(m, case, floor, script) for case in cases if case.release]
     lines += [
         "",
         "Fuel per policy (median of the rounds; hookrt's `policy finished` event), with host work charged "
@@ -144,12 +143,7 @@ def render(cases, machine: dict, commits: int, release_commits: int, clone_commi
         "| case | wall (median) | wall (min) | CPU | peak RSS | ÷ rev-list of the same commits |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for case in (c for c in cases if c.clone):
-        r = m[case.key]
-        lines.append(
-            f"| {cell(case.name)} | {ms(r['wall'])} | {ms(r['min'])} | {ms(r['cpu'])} | {r['rss'] / 1024:.1f} MiB "
-            f"| {r['wall'] / floor:.2f}× |"
-        )
+    lines += [row(m, case, floor) for case in cases if case.clone]
     lines += ["", "## Targets (issues 8, 22 and 23)", "", "| measure | target | this run | |", "|---|---|---:|---|"]
     for what, target, figure, unit, goal, how in TARGETS:
         value = figure(m)

@@ -60,7 +60,7 @@ impl Side {
     pub fn hooks(self) -> &'static [HookKind] {
         match self {
             Side::Server => &HookKind::SERVER,
-            Side::Client => &[HookKind::PrePush, HookKind::CommitMsg],
+            Side::Client => &HookKind::CLIENT,
         }
     }
 }

@@ -92,18 +92,8 @@ impl HookKind {
         HookKind::PostUpdate,
     ];
 
-    /// Every hook hookrt runs as.
-    pub const ALL: [HookKind; 9] = [
-        HookKind::PreReceive,
-        HookKind::ProcReceive,
-        HookKind::Update,
-        HookKind::PushToCheckout,
-        HookKind::ReferenceTransaction,
-        HookKind::PostReceive,
-        HookKind::PostUpdate,
-        HookKind::PrePush,
-        HookKind::CommitMsg,
-    ];
+    /// The client hooks hookrt installs itself as in a clone.
+    pub const CLIENT: [HookKind; 2] = [HookKind::PrePush, HookKind::CommitMsg];
 }
 
 impl std::fmt::Display for HookKind {
@@ -116,7 +106,11 @@ impl std::str::FromStr for HookKind {
     type Err = UnknownHook;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        HookKind::ALL.into_iter().find(|h| h.as_str() == s).ok_or_else(|| UnknownHook(s.to_owned()))
+        HookKind::SERVER
+            .into_iter()
+            .chain(HookKind::CLIENT)
+            .find(|h| h.as_str() == s)
+            .ok_or_else(|| UnknownHook(s.to_owned()))
     }
 }
 

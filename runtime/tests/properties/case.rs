@@ -168,7 +168,14 @@ fn expect() -> impl Strategy<Value = Expect> {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    let who = (text(), proptest::sample::select(HookKind::ALL.to_vec()), texts(), of(pusher()), context(), limits());
+    let who = (
+        text(),
+        proptest::sample::select([&HookKind::SERVER[..], &HookKind::CLIENT].concat()),
+        texts(),
+        of(pusher()),
+        context(),
+        limits(),
+    );
     let what = (settings(), vec(setup_ref(), 0..3), vec(push_ref(), 1..3), expect());
     (who, what).prop_map(|((name, hook, push_options, pusher, context, limits), (settings, setup, push, expect))| {
         Case { name, hook, push_options, pusher, context, limits, settings, setup, push, expect }
