@@ -37,6 +37,16 @@ pub(crate) fn queue_events(
     if hooks.is_empty() {
         return;
     }
+    // Push events come from post-receive alone, once a push, as on GitLab
+    // and Gitea: post-update and a committed reference transaction of the
+    // same push would send them twice, and a ref changed outside a push
+    // (`git update-ref`) is no push. Observers' own events go out from
+    // whichever hook they ran in; without any, those hooks open nothing.
+    let push_events = push.hook == HookKind::PostReceive;
+    let emitted = report.entries.iter().any(|e| matches!(&e.status, Status::Ran(run) if !run.events.is_empty()));
+    if !push_events && !emitted {
+        return;
+    }
     let wants = |name: &str, ref_name: Option<&str>| hooks.iter().any(|h| h.wants(name, ref_name));
     let mut events = Vec::new();
     let repo = match report.repo.clone() {
@@ -47,14 +57,9 @@ pub(crate) fn queue_events(
     let common = repo.as_ref().ok().map(|repo| gitlab::common(repo, push));
     match &repo {
         Err(err) => report.notices.push(format!("no webhook events for this push: {err}")),
+        Ok(_) if !push_events => {}
         // A payload is built (its commits walked) only for a webhook that
         // wants it.
-        // Push events come from post-receive alone, once a push, as on
-        // GitLab and Gitea: post-update and a committed reference
-        // transaction of the same push would send them twice, and a ref
-        // changed outside a push (`git update-ref`) is no push. Observers'
-        // own events go out from whichever hook they ran in (below).
-        Ok(_) if push.hook != HookKind::PostReceive => {}
         Ok(repo) => {
             for update in &push.updates {
                 let Some(name) = gitlab::event_name(update).filter(|name| wants(name, Some(&update.name))) else {
