@@ -21,7 +21,7 @@ push_rules := "commit-message branch-name author-email dco-signoff deny-tag-dele
 examples := "no-wip jira-keys protect-branches deploy-notify " + push_rules
 # The guest SDK and the example policies with #[cfg(test)] unit tests.
 unit_tested := "hookrt-guest no-wip jira-keys deploy-notify author-email blocked-extensions branch-name branch-owner commit-message dco-signoff internal-authors max-file-size no-force-push no-secrets prohibited-files"
-test_guests := "spin memory-hog list-commits panicker probe configurable hostile observer"
+test_guests := "spin memory-hog list-commits panicker probe configurable hostile observer contract-0-1-0"
 guest_packages := "-p hookrt-guest " + replace_regex(examples, '(\S+)', '-p $1') + " " + replace_regex(test_guests, '(\S+)', '-p guest-$1')
 
 # List the recipes.
@@ -47,6 +47,13 @@ policies-rust: setup
 build:
     cargo build --quiet -p hookrt
 
+# Build the hookrt binary an admin installs (target/dist/hookrt: optimized, stripped of debug info).
+dist:
+    cargo build --release -p hookrt --locked
+    mkdir -p target/dist
+    cp target/release/hookrt target/dist/hookrt
+    @echo "target/dist/hookrt: $(du -h target/dist/hookrt | cut -f1)"
+
 # Push an accepted and a vetoed change into a scratch repository.
 demo: policies-rust build
     bash scripts/demo.sh target/debug/hookrt target/policies
@@ -68,10 +75,10 @@ test: policies setup-bench setup-receiver setup-transports
     # with the features of a plain build.)
     {{smoke}}
 
-# The servers the transport tests start on loopback (docs/hosting.md): OpenSSH's sshd, lighttpd in front of git http-backend, gitolite.
+# The servers the transport and distribution tests start on loopback (docs/hosting.md, docs/distribution.md): OpenSSH's sshd, lighttpd in front of git http-backend, gitolite, the CNCF distribution registry, and openssl for signing keys.
 setup-transports:
-    @[[ -x /usr/sbin/sshd && -x /usr/sbin/lighttpd && -x /usr/bin/gitolite ]] || (apt-get update -qq && \
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server lighttpd gitolite3)
+    @[[ -x /usr/sbin/sshd && -x /usr/sbin/lighttpd && -x /usr/bin/gitolite && -x /usr/bin/docker-registry && -x /usr/bin/openssl ]] || (apt-get update -qq && \
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server lighttpd gitolite3 docker-registry openssl)
 
 # Size, first and later push, fuel per commit of one example policy per language (docs/languages.md).
 measure-policies: policies build

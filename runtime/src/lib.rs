@@ -69,6 +69,7 @@ pub mod git;
 pub mod hook;
 mod host;
 pub mod install;
+pub mod oci;
 pub mod policy;
 pub mod push;
 pub mod pusher;

@@ -23,6 +23,8 @@ mod malformed;
 mod observers;
 mod push_rules_bitbucket_github;
 mod push_rules_gitlab;
+mod registry;
+mod released;
 mod server_hooks;
 mod setup;
 mod testing;

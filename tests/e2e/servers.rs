@@ -177,3 +177,44 @@ pub fn install_script(dest: &Path, text: &str) {
     std::fs::write(dest, text).expect("write the script");
     std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o755)).expect("make it executable");
 }
+
+/// The CNCF distribution registry (Debian's `docker-registry`) on a
+/// loopback port, storing in `dir/data`; stopped when dropped (or by
+/// [`Registry::stop`], to see what a registry that is down does).
+pub struct Registry {
+    daemon: Option<Daemon>,
+    port: u16,
+    data: PathBuf,
+}
+
+impl Registry {
+    pub fn start(dir: &Path) -> Registry {
+        std::fs::create_dir_all(dir).expect("create the registry's dir");
+        let port = free_port();
+        let data = dir.join("data");
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            data.display()
+        );
+        let config_path = dir.join("config.yml");
+        std::fs::write(&config_path, config).expect("write the registry's config");
+        let args = ["serve", config_path.to_str().expect("utf-8")];
+        let daemon = Daemon::start("/usr/bin/docker-registry", &args, port, dir.join("registry.log"));
+        Registry { daemon: Some(daemon), port, data }
+    }
+
+    /// `oci://127.0.0.1:PORT/<repository>`.
+    pub fn reference(&self, repository: &str) -> String {
+        format!("oci://127.0.0.1:{}/{repository}", self.port)
+    }
+
+    /// Where the registry keeps the blob with `digest` (`sha256:…`).
+    pub fn blob(&self, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").expect("a sha256 digest");
+        self.data.join("docker/registry/v2/blobs/sha256").join(&hex[..2]).join(hex).join("data")
+    }
+
+    pub fn stop(&mut self) {
+        self.daemon = None;
+    }
+}

@@ -3,9 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use hookrt::policy::{PolicySet, Scope, Settings};
+use anyhow::Context;
+use hookrt::policy::{PolicySet, PolicySpec, Scope, Settings};
 use hookrt::sandbox::PolicyModule;
 use hookrt::{HookKind, Sandbox};
+use sha2::{Digest, Sha256};
 
 /// Load the configuration (the server's and the repository's), compile
 /// every policy into the compiled-code cache (run it as the account that
@@ -31,6 +33,15 @@ impl CheckArgs {
         let git_dir = self.git_dir.unwrap_or_else(|| PathBuf::from("."));
         let scopes = super::run::scopes(self.global_dir, self.policy_dir, &git_dir);
         let dir = scopes.repository.clone();
+        // What hookrt.toml pins and this server lacks is fetched first, as
+        // `hookrt pull` would (a push would fail closed without it).
+        let mut broken = match super::oci::pull_pinned(&scopes, false) {
+            Ok(failed) => failed,
+            Err(err) => {
+                outln!("error  {err:#}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
         let set = match PolicySet::load(&scopes) {
             Ok(set) => set,
             Err(err) => {
@@ -38,7 +49,7 @@ impl CheckArgs {
                 return Ok(ExitCode::FAILURE);
             }
         };
-        let (mut broken, mut warned, mut compiled) = (0, 0, 0);
+        let (mut warned, mut compiled) = (0, 0);
         for notice in &set.notices {
             broken += 1;
             outln!("error  {notice}");
@@ -92,6 +103,13 @@ impl CheckArgs {
                         spec.limits.memory_bytes >> 20,
                         spec.limits.timeout.as_millis()
                     );
+                    match provenance(spec) {
+                        Ok(line) => outln!("       {line}"),
+                        Err(err) => {
+                            broken += 1;
+                            outln!("error  {}: {err}", spec.name);
+                        }
+                    }
                     let rules = hook_rules(spec.hook, &module, &git_dir);
                     for line in unchecked_settings(&module, &spec.name, &spec.settings).into_iter().chain(rules) {
                         warned += 1;
@@ -141,6 +159,18 @@ impl CheckArgs {
 /// such a policy may well read its settings correctly (a C policy built for
 /// the plain `policy` world, say), and an admin who cannot make `check`
 /// pass would stop running it.
+/// Where the module came from: the artifact, its digest and signer, after
+/// checking that the store still holds what was pulled; for a file, its
+/// digest.
+fn provenance(spec: &PolicySpec) -> anyhow::Result<String> {
+    let Some(reference) = &spec.artifact else {
+        let bytes = std::fs::read(&spec.path).with_context(|| format!("cannot read {}", spec.path.display()))?;
+        return Ok(format!("file sha256:{:x}, unsigned", Sha256::digest(&bytes)));
+    };
+    let record = hookrt::oci::verify(&spec.path)?;
+    Ok(format!("{reference}{}", super::oci::signed(&record.signer)))
+}
+
 fn unchecked_settings(module: &PolicyModule, name: &str, settings: &Settings) -> Vec<String> {
     if module.has_validator() {
         return Vec::new();

@@ -23,6 +23,7 @@ mod client;
 mod deliver;
 mod hooks;
 mod install;
+mod oci;
 mod publish;
 pub(crate) mod run;
 mod test;
@@ -49,6 +50,9 @@ pub enum Command {
     Deliver(deliver::DeliverArgs),
     Publish(publish::PublishArgs),
     Client(client::ClientArgs),
+    Push(oci::PushArgs),
+    Pull(oci::PullArgs),
+    Verify(oci::VerifyArgs),
 }
 
 impl Command {
@@ -61,6 +65,9 @@ impl Command {
             Command::Deliver(args) => args.run(),
             Command::Publish(args) => args.run(),
             Command::Client(args) => args.run(),
+            Command::Push(args) => args.run(),
+            Command::Pull(args) => args.run(),
+            Command::Verify(args) => args.run(),
         }
     }
 }

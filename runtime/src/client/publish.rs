@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
 
-use crate::policy::{CONFIG_FILE, Scopes};
+use crate::policy::{CONFIG_FILE, ModuleSource, Scopes};
 
 /// The tree's directory for the server-wide scope.
 pub const SERVER_DIR: &str = "server";
@@ -110,7 +110,12 @@ fn collect(dir: &Path, prefix: &str, files: &mut Vec<(String, Vec<u8>)>) -> Resu
     if let Some(toml::Value::Table(policies)) = table.get_mut("policy") {
         for (name, entry) in policies.iter_mut() {
             let Some(module) = entry.get_mut("module") else { continue };
-            let Some(path) = module.as_str().map(|m| dir.join(m)) else { continue };
+            let Some(text) = module.as_str() else { continue };
+            // A pulled artifact is published as its store's copy: clones
+            // never reach a registry either.
+            let source = ModuleSource::try_from(text.to_owned())
+                .map_err(|message| PublishError::Read { path: config.clone(), message })?;
+            let path = source.resolved(dir).path().to_owned();
             let published = format!("modules/{name}.wasm");
             files.push((format!("{prefix}/{published}"), read(&path)?));
             *module = toml::Value::String(published);

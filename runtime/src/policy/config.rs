@@ -15,6 +15,7 @@ use toml::Spanned;
 
 use super::settings::{Origin, Setting, SettingValue};
 use super::webhooks::{Webhook, WebhookConfig, WebhooksSection};
+use crate::oci::{OciRef, SCHEME, Store, Trust};
 use crate::push::HookKind;
 use crate::sandbox::Limits;
 
@@ -70,6 +71,75 @@ pub struct ConfigFile {
     pub webhooks: WebhooksSection,
     /// `[webhook.NAME]` entries, checked, in name order.
     pub webhook_entries: BTreeMap<String, Webhook>,
+    /// `[trust]`: the keys this file's `oci://` modules must be signed
+    /// with, resolved against the file's directory.
+    pub trust: Trust,
+}
+
+/// `[trust]`: who must have signed the OCI artifacts a file names
+/// (checked by `hookrt pull`; docs/distribution.md).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustSection {
+    /// Public keys (PEM); a signature by any one of them will do.
+    pub keys: Option<Vec<PathBuf>>,
+}
+
+/// Where a policy's module comes from: `module = "…"`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum ModuleSource {
+    /// A file, relative to the `hookrt.toml` that names it.
+    File(PathBuf),
+    /// An OCI artifact pinned by digest, and where the store of the
+    /// directory that names it keeps it once pulled.
+    Oci { reference: OciRef, path: PathBuf },
+}
+
+impl TryFrom<String> for ModuleSource {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        if !text.starts_with(SCHEME) {
+            return Ok(ModuleSource::File(PathBuf::from(text)));
+        }
+        let reference: OciRef = text.parse()?;
+        if reference.digest.is_none() {
+            return Err(format!(
+                "`{reference}` is not pinned to a digest, and a tag can be moved; `hookrt pull {reference}` prints the pinned reference to write here"
+            ));
+        }
+        // The path is set once the file's directory is known.
+        Ok(ModuleSource::Oci { reference, path: PathBuf::new() })
+    }
+}
+
+impl ModuleSource {
+    /// The file hookrt loads: the module, or the pulled artifact's copy.
+    pub fn path(&self) -> &Path {
+        match self {
+            ModuleSource::File(path) | ModuleSource::Oci { path, .. } => path,
+        }
+    }
+
+    /// The artifact, for an `oci://` module.
+    pub fn artifact(&self) -> Option<&OciRef> {
+        match self {
+            ModuleSource::File(_) => None,
+            ModuleSource::Oci { reference, .. } => Some(reference),
+        }
+    }
+
+    /// Resolves a path against `dir`, the directory of the file naming it.
+    pub fn resolved(self, dir: &Path) -> Self {
+        match self {
+            ModuleSource::File(path) => ModuleSource::File(dir.join(path)),
+            ModuleSource::Oci { reference, .. } => {
+                let path = Store::of(dir).module(reference.digest_hex().unwrap_or_default());
+                ModuleSource::Oci { reference, path }
+            }
+        }
+    }
 }
 
 /// One `[policy.NAME]` entry: where it starts, its keys, and its settings
@@ -115,7 +185,7 @@ pub struct ProcReceiveSection {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyConfig {
-    pub module: Option<PathBuf>,
+    pub module: Option<ModuleSource>,
     pub hook: Option<HookKind>,
     pub mode: Option<Mode>,
     pub on_failure: Option<OnFailure>,
@@ -152,6 +222,8 @@ struct RawFile {
     webhooks: WebhooksSection,
     #[serde(default)]
     webhook: BTreeMap<String, Spanned<WebhookConfig>>,
+    #[serde(default)]
+    trust: TrustSection,
 }
 
 /// [`PushSection`] with where its values were written, for errors.
@@ -214,6 +286,7 @@ impl ConfigFile {
             ConfigError::Parse { path: path.to_owned(), line, column, message: err.message().trim_end().to_owned() }
         })?;
         let at = |offset| Origin { file: path.to_owned(), line: line_column(text, offset).0 };
+        let dir = path.parent().unwrap_or(Path::new("."));
         if let Some(budget) = raw.push.budget_ms.as_ref().filter(|budget| *budget.get_ref() == 0) {
             return Err(ConfigError::Invalid {
                 origin: at(budget.span().start),
@@ -246,10 +319,9 @@ impl ConfigFile {
                 })?;
                 settings.insert(key, Setting { value, origin });
             }
-            // A module path is relative to the file that names it.
-            if let (Some(module), Some(dir)) = (&mut config.module, path.parent()) {
-                *module = dir.join(&*module);
-            }
+            // A module path is relative to the file that names it, and so
+            // is the store a pulled one is kept in.
+            config.module = config.module.map(|module| module.resolved(dir));
             policies.insert(name, Entry { origin, config, settings });
         }
         let mut webhook_entries = BTreeMap::new();
@@ -266,6 +338,7 @@ impl ConfigFile {
             policies,
             webhooks: raw.webhooks,
             webhook_entries,
+            trust: Trust { keys: raw.trust.keys.unwrap_or_default().iter().map(|key| dir.join(key)).collect() },
         })
     }
 }

@@ -10,10 +10,11 @@ mod settings;
 mod webhooks;
 
 pub use config::{
-    AuditSection, CONFIG_FILE, ConfigError, ConfigFile, Entry, Mode, OnFailure, PolicyConfig, PushSection,
+    AuditSection, CONFIG_FILE, ConfigError, ConfigFile, Entry, Mode, ModuleSource, OnFailure, PolicyConfig,
+    PushSection, TrustSection,
 };
 pub use refs::RefFilter;
-pub use scope::{AuditConfig, DEFAULT_BUDGET, DEFAULT_GLOBAL_DIR, PolicySet, PolicySpec, Scope, Scopes};
+pub use scope::{AuditConfig, DEFAULT_BUDGET, DEFAULT_GLOBAL_DIR, Pin, PolicySet, PolicySpec, Scope, Scopes};
 pub use settings::{Origin, Setting, SettingProblem, SettingValue, Settings};
 pub use webhooks::{
     BUILT_IN_EVENTS, DEFAULT_QUEUE_MAX, MAX_BACKOFF, Secret, Webhook, WebhookConfig, Webhooks, WebhooksSection,

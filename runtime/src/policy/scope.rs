@@ -22,11 +22,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::config::{AuditSection, ConfigError, ConfigFile, Entry, Mode, OnFailure, PolicyConfig, PushSection};
+use super::config::{
+    AuditSection, ConfigError, ConfigFile, Entry, Mode, ModuleSource, OnFailure, PolicyConfig, PushSection,
+};
 use super::paths::{DirState, dir_state, module_problem, not_a_regular_file};
 use super::refs::RefFilter;
 use super::settings::{Origin, Settings};
 use super::webhooks::{self, Webhooks};
+use crate::oci::{OciRef, Store, Trust};
 use crate::push::HookKind;
 use crate::sandbox::Limits;
 
@@ -70,8 +73,11 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicySpec {
     pub name: String,
-    /// The module (`NAME.wasm` unless `module` says otherwise).
+    /// The module (`NAME.wasm` unless `module` says otherwise; a pulled
+    /// artifact's copy in the store).
     pub path: PathBuf,
+    /// The artifact the module was pulled from, for an `oci://` module.
+    pub artifact: Option<OciRef>,
     pub hook: HookKind,
     pub limits: Limits,
     pub mode: Mode,
@@ -174,9 +180,11 @@ impl Layer {
     /// of its own as well.
     fn names(&self) -> Vec<String> {
         let entries = || self.file.iter().flat_map(|f| f.policies.iter());
-        let named: Vec<&PathBuf> = entries().filter_map(|(_, e)| e.config.module.as_ref()).collect();
+        let named: Vec<&Path> = entries().filter_map(|(_, e)| e.config.module.as_ref().map(|m| m.path())).collect();
         let mut names: Vec<String> = entries().map(|(name, _)| name.clone()).collect();
-        names.extend(self.modules.iter().filter(|m| !named.contains(&&self.dir.join(format!("{m}.wasm")))).cloned());
+        names.extend(
+            self.modules.iter().filter(|m| !named.contains(&self.dir.join(format!("{m}.wasm")).as_path())).cloned(),
+        );
         names.sort();
         names.dedup();
         names
@@ -184,6 +192,10 @@ impl Layer {
 
     fn module_file(&self, name: &str) -> Option<PathBuf> {
         self.modules.iter().any(|m| m == name).then(|| self.dir.join(format!("{name}.wasm")))
+    }
+
+    fn module(&self, name: &str) -> Option<ModuleSource> {
+        self.module_file(name).map(ModuleSource::File)
     }
 
     fn config_path(&self) -> PathBuf {
@@ -194,7 +206,7 @@ impl Layer {
 /// What a policy is before it is checked: merged config and settings.
 struct Draft {
     config: PolicyConfig,
-    module: Option<PathBuf>,
+    module: Option<ModuleSource>,
     settings: Settings,
     scope: Scope,
     origin: Origin,
@@ -208,7 +220,7 @@ impl Draft {
             line: 0,
         });
         let config = entry.map(|e| e.config.clone()).unwrap_or_default();
-        let module = config.module.clone().or_else(|| layer.module_file(name));
+        let module = config.module.clone().or_else(|| layer.module(name));
         let values = entry.map(|e| e.settings.clone()).unwrap_or_default();
         Draft { config, module, settings: Settings { values, origin: origin.clone() }, scope, origin }
     }
@@ -218,13 +230,26 @@ impl Draft {
             origin: self.origin.clone(),
             message: format!("policy `{name}`: {message}"),
         };
-        let Some(path) = self.module else {
+        let Some(module) = self.module else {
             return Err(invalid(format!(
                 "there is no {name}.wasm beside the file; drop the module in, set `module = \"path/to/{name}.wasm\"`, or remove the entry"
             )));
         };
-        if let Some(problem) = module_problem(&path) {
-            return Err(invalid(format!("module {} {problem}", path.display())));
+        match &module {
+            // A push never reaches a registry: what is not pulled fails it
+            // closed, with what to run.
+            ModuleSource::Oci { reference, path } if !path.is_file() => {
+                return Err(invalid(format!(
+                    "module {reference} is not pulled (it is not at {}); run `hookrt pull` on this server, which fetches what hookrt.toml pins",
+                    path.display()
+                )));
+            }
+            ModuleSource::Oci { .. } => {}
+            ModuleSource::File(path) => {
+                if let Some(problem) = module_problem(path) {
+                    return Err(invalid(format!("module {} {problem}", path.display())));
+                }
+            }
         }
         let config = &self.config;
         let refs =
@@ -243,7 +268,8 @@ impl Draft {
             settings: Arc::new(self.settings),
             scope: self.scope,
             origin: self.origin,
-            path,
+            path: module.path().to_owned(),
+            artifact: module.artifact().cloned(),
             name,
         })
     }
@@ -385,5 +411,73 @@ fn broken_dir(dir: &Path, scope: &str, problem: &str) -> ConfigError {
         message: format!(
             "the {scope} policy directory {problem}; make it a directory of *.wasm policies (or a symbolic link to one)"
         ),
+    }
+}
+
+/// An `oci://` module that a `hookrt.toml` of some scopes names: what
+/// `hookrt pull` fetches, where to, and whose signature it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub policy: String,
+    pub reference: OciRef,
+    /// The store of the directory whose file names it.
+    pub store: Store,
+    /// The server's `[trust]` keys, and for a repository's module the
+    /// repository's too.
+    pub trust: Trust,
+    pub origin: Origin,
+}
+
+impl Scopes {
+    /// The directories that exist, the server's first, each with its file.
+    fn files(&self) -> Result<Vec<(PathBuf, Option<ConfigFile>)>, ConfigError> {
+        let mut files = Vec::new();
+        for dir in self.global.iter().chain([&self.repository]) {
+            if matches!(dir_state(dir), DirState::Dir) {
+                files.push((dir.clone(), ConfigFile::load(dir)?));
+            }
+        }
+        Ok(files)
+    }
+
+    /// Every `oci://` module the scopes' files name, once per store.
+    pub fn pins(&self) -> Result<Vec<Pin>, ConfigError> {
+        let mut pins: Vec<Pin> = Vec::new();
+        let mut server_keys = Vec::new();
+        for (index, (dir, file)) in self.files()?.into_iter().enumerate() {
+            let Some(file) = file else { continue };
+            let mut keys = server_keys.clone();
+            keys.extend(file.trust.keys.iter().cloned());
+            if index == 0 && self.global.as_deref() == Some(dir.as_path()) {
+                server_keys = file.trust.keys.clone();
+            }
+            for (name, entry) in &file.policies {
+                let Some(reference) = entry.config.module.as_ref().and_then(|m| m.artifact()) else { continue };
+                let store = Store::of(&dir);
+                if pins.iter().any(|p| p.reference.digest == reference.digest && p.store == store) {
+                    continue;
+                }
+                pins.push(Pin {
+                    policy: name.clone(),
+                    reference: reference.clone(),
+                    store,
+                    trust: Trust { keys: keys.clone() },
+                    origin: entry.origin.clone(),
+                });
+            }
+        }
+        Ok(pins)
+    }
+
+    /// Where `hookrt pull REFERENCE` stores an artifact no file names yet,
+    /// and the keys it must be signed with: the server-wide directory if it
+    /// exists, else the repository's.
+    pub fn store(&self) -> Result<(Store, Trust), ConfigError> {
+        let files = self.files()?;
+        let Some((dir, file)) = files.into_iter().next() else {
+            let global = self.global.as_ref().map_or_else(|| "(none given)".into(), |d| d.display().to_string());
+            return Err(ConfigError::NoPolicyDir { global, repository: self.repository.clone() });
+        };
+        Ok((Store::of(&dir), file.map(|f| f.trust).unwrap_or_default()))
     }
 }

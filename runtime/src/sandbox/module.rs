@@ -24,6 +24,10 @@ pub struct PolicyModule {
     pub(crate) validator: Option<ComponentExportIndex>,
     /// Whether loading it compiled it (it was not in the cache).
     pub(crate) compiled: bool,
+    /// The names it imports and exports, as the component says them (for
+    /// the config of an OCI artifact).
+    import_names: Vec<String>,
+    export_names: Vec<String>,
 }
 
 /// What a component exports: a `policy` world's `check`, or an `observer`
@@ -112,7 +116,10 @@ impl PolicyModule {
             },
         };
         let validator = component.get_export_index(None, VALIDATOR);
-        Ok(PolicyModule { name: name.to_owned(), exports, validator, compiled: false })
+        let ty = component.component_type();
+        let import_names = ty.imports(&sandbox.engine).map(|(name, _)| name.to_owned()).collect();
+        let export_names = ty.exports(&sandbox.engine).map(|(name, _)| name.to_owned()).collect();
+        Ok(PolicyModule { name: name.to_owned(), exports, validator, compiled: false, import_names, export_names })
     }
 
     /// The policy's name (its file name without `.wasm`).
@@ -136,6 +143,31 @@ impl PolicyModule {
     /// in the cache.
     pub fn was_compiled(&self) -> bool {
         self.compiled
+    }
+
+    /// What it imports and exports, by name.
+    pub fn interface(&self) -> (&[String], &[String]) {
+        (&self.import_names, &self.export_names)
+    }
+
+    /// The contract version it was built against (`hookrt:policy@0.1.0`),
+    /// from its imports.
+    pub fn contract(&self) -> String {
+        self.import_names
+            .iter()
+            .find_map(|i| i.strip_prefix(CONTRACT_PACKAGE).and_then(|rest| rest.split_once('@')))
+            .map_or_else(|| CONTRACT.to_owned(), |(_, version)| format!("hookrt:policy@{version}"))
+    }
+
+    /// The world it fits: `policy`, `validated-policy`, `observer` or
+    /// `validated-observer`.
+    pub fn world(&self) -> &'static str {
+        match (self.is_observer(), self.has_validator()) {
+            (false, false) => "policy",
+            (false, true) => "validated-policy",
+            (true, false) => "observer",
+            (true, true) => "validated-observer",
+        }
     }
 
     /// Whether the policy checks its own settings (`validate-settings`).

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hookrt::HookKind;
-use hookrt::policy::{AuditSection, ConfigError, ConfigFile, Mode, OnFailure, PolicyConfig, PushSection, SettingValue};
+use hookrt::policy::{
+    AuditSection, ConfigError, ConfigFile, Mode, ModuleSource, OnFailure, PolicyConfig, PushSection, SettingValue,
+};
 use proptest::option::of;
 use proptest::prelude::*;
 use toml::{Table, Value};
@@ -55,7 +57,7 @@ fn policy() -> impl Strategy<Value = (PolicyConfig, BTreeMap<String, SettingValu
             let commit_msg =
                 hook_keys.1.filter(|_| matches!(hook, None | Some(HookKind::PreReceive | HookKind::Update)));
             let config = PolicyConfig {
-                module,
+                module: module.map(ModuleSource::File),
                 hook,
                 mode,
                 on_failure,
@@ -136,7 +138,7 @@ impl Model {
         let mut policies = Table::new();
         for (name, (config, settings)) in &self.policies {
             let keys = [
-                ("module", config.module.as_deref().map(path_value)),
+                ("module", config.module.as_ref().map(|m| path_value(m.path()))),
                 ("hook", config.hook.map(|h| Value::String(h.as_str().into()))),
                 ("mode", config.mode.map(|m| Value::String(m.as_str().into()))),
                 ("on_failure", config.on_failure.map(|f| Value::String(on_failure_name(f).into()))),
@@ -228,7 +230,7 @@ proptest! {
         let line_count = text.lines().count();
         for (name, entry) in &file.policies {
             let (config, settings) = &model.policies[name];
-            let config = PolicyConfig { module: config.module.as_ref().map(|m| Path::new(DIR).join(m)), ..config.clone() };
+            let config = PolicyConfig { module: config.module.clone().map(|m| m.resolved(Path::new(DIR))), ..config.clone() };
             prop_assert_eq!(&entry.config, &config, "policy {:?} of\n{}", name, text);
             let values: BTreeMap<_, _> = entry.settings.iter().map(|(k, s)| (k.clone(), s.value.clone())).collect();
             prop_assert_eq!(&values, settings, "policy {:?} of\n{}", name, text);
