@@ -179,6 +179,40 @@ fn with_the_registry_down_pulls_fail_and_pushes_run_what_was_pulled() {
     assert_no_wip_runs(&pulled);
 }
 
+/// `node`'s stored copy of `pinned`, changed on disk.
+fn damage_stored(node: &Server, pinned: &str) {
+    let digest = pinned.rsplit_once("@sha256:").expect("pinned").1;
+    let module = node.global_dir().join(format!(".store/sha256/{digest}.wasm"));
+    let mut bytes = std::fs::read(&module).expect("read the stored component");
+    bytes.push(0);
+    std::fs::write(&module, bytes).expect("change the stored component");
+}
+
+#[test]
+fn a_stored_component_changed_on_disk_is_named_and_pulled_again() {
+    let publisher = Server::new();
+    let mut registry = Registry::start(&publisher.root().join("registry"));
+    let pinned = publish(&publisher, &example_policy("no-wip"), &registry.reference("hookrt/no-wip:1.0"), None);
+    let node = node(&pinned, &[]);
+    assert!(pull(&node, &[]).0);
+
+    damage_stored(&node, &pinned);
+    let (ok, text) = pull(&node, &[]);
+    assert!(ok && text.contains("is damaged") && text.contains("pulling it again"), "{text}");
+    assert!(text.contains(&format!("pulled no-wip: {pinned}")), "{text}");
+    assert_no_wip_runs(&node);
+
+    // With the registry down, `hookrt check` names the damage and fails,
+    // and the push fails closed rather than run what was changed.
+    damage_stored(&node, &pinned);
+    registry.stop();
+    let out = node.hookrt(&["check", node.bare.to_str().expect("utf-8")]);
+    let text = stdout(&out);
+    assert!(!out.status.success() && text.contains("was pulled") && text.contains("cannot be reached"), "{text}");
+    node.commit("fine");
+    node.push(&["origin", "main"]).assert_rejected();
+}
+
 #[test]
 fn unsigned_wrongly_signed_and_tampered_artifacts_are_refused_at_pull() {
     let publisher = Server::new();

@@ -153,12 +153,6 @@ impl CheckArgs {
     }
 }
 
-/// A warning for each setting given to a policy without a settings
-/// validator: nothing checks its keys, so a misspelled one would be ignored
-/// without a word and the policy would run on its defaults. Not an error:
-/// such a policy may well read its settings correctly (a C policy built for
-/// the plain `policy` world, say), and an admin who cannot make `check`
-/// pass would stop running it.
 /// Where the module came from: the artifact, its digest and signer, after
 /// checking that the store still holds what was pulled; for a file, its
 /// digest.
@@ -171,6 +165,12 @@ fn provenance(spec: &PolicySpec) -> anyhow::Result<String> {
     Ok(format!("{reference}{}", super::oci::signed(&record.signer)))
 }
 
+/// A warning for each setting given to a policy without a settings
+/// validator: nothing checks its keys, so a misspelled one would be ignored
+/// without a word and the policy would run on its defaults. Not an error:
+/// such a policy may well read its settings correctly (a C policy built for
+/// the plain `policy` world, say), and an admin who cannot make `check`
+/// pass would stop running it.
 fn unchecked_settings(module: &PolicyModule, name: &str, settings: &Settings) -> Vec<String> {
     if module.has_validator() {
         return Vec::new();

@@ -10,6 +10,8 @@ use hookrt::oci::registry::{self, Artifact, SigningKey};
 use hookrt::oci::{OciRef, Trust};
 use hookrt::policy::Scopes;
 
+use super::run::RepoDirs;
+
 /// Publish a policy component to an OCI registry (CNCF Wasm layout),
 /// optionally signed, and print the reference pinned to its digest, to
 /// write in hookrt.toml. The component is loaded first: only a module
@@ -38,7 +40,7 @@ pub struct PullArgs {
     /// One artifact to fetch: oci://REGISTRY/REPOSITORY:TAG[@sha256:…].
     reference: Option<String>,
     #[command(flatten)]
-    dirs: Dirs,
+    dirs: RepoDirs,
 }
 
 /// Check an artifact's signature against [trust] (or the keys given), and
@@ -51,28 +53,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "KEY")]
     key: Vec<PathBuf>,
     #[command(flatten)]
-    dirs: Dirs,
-}
-
-/// The policy directories, as `hookrt check` takes them.
-#[derive(Debug, clap::Args)]
-struct Dirs {
-    /// The repository [default: the current directory].
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    git_dir: PathBuf,
-    /// The policy directory [default: <GIT_DIR>/hookrt/policies].
-    #[arg(long, value_name = "DIR")]
-    policy_dir: Option<PathBuf>,
-    /// The server-wide policies and hookrt.toml [default: $HOOKRT_GLOBAL_DIR,
-    /// else /etc/hookrt if it exists].
-    #[arg(long, value_name = "DIR")]
-    global_dir: Option<PathBuf>,
-}
-
-impl Dirs {
-    fn scopes(self) -> Scopes {
-        super::run::scopes(self.global_dir, self.policy_dir, &self.git_dir)
-    }
+    dirs: RepoDirs,
 }
 
 /// Runs one registry operation to its end.
@@ -133,7 +114,7 @@ fn created() -> String {
 
 impl PullArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let scopes = self.dirs.scopes();
+        let scopes = self.dirs.scopes(&self.dirs.git_dir()?);
         if let Some(reference) = &self.reference {
             let reference = parse(reference)?;
             let (store, trust) = scopes.store()?;
@@ -153,11 +134,19 @@ pub(super) fn pull_pinned(scopes: &Scopes, all: bool) -> anyhow::Result<usize> {
     let pins = scopes.pins()?;
     let mut failed = 0;
     for pin in &pins {
-        if pin.store.has(pin.reference.digest_hex().unwrap_or_default()) {
-            if all {
-                outln!("ok     {}: {} (pulled already)", pin.policy, pin.reference);
+        let hex = pin.reference.digest_hex().unwrap_or_default();
+        if pin.store.has(hex) {
+            // What is there is checked against what was pulled, so that a
+            // damaged copy is replaced rather than kept.
+            match hookrt::oci::verify(&pin.store.module(hex)) {
+                Ok(_) => {
+                    if all {
+                        outln!("ok     {}: {} (pulled already)", pin.policy, pin.reference);
+                    }
+                    continue;
+                }
+                Err(err) => outln!("warn   {}: {err}; pulling it again", pin.policy),
             }
-            continue;
         }
         match block_on(registry::pull(&pin.reference, &pin.trust, &pin.store))? {
             Ok(record) => outln!("pulled {}: {}{}", pin.policy, record.reference, signed(&record.signer)),
@@ -183,7 +172,11 @@ pub(super) fn signed(signer: &Option<String>) -> String {
 impl VerifyArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         let reference = parse(&self.reference)?;
-        let trust = if self.key.is_empty() { self.dirs.scopes().store()?.1 } else { Trust { keys: self.key } };
+        let trust = if self.key.is_empty() {
+            self.dirs.scopes(&self.dirs.git_dir()?).store()?.1
+        } else {
+            Trust { keys: self.key }
+        };
         if trust.keys.is_empty() {
             anyhow::bail!("no keys to check against: name them with --key, or in hookrt.toml's [trust] keys");
         }

@@ -235,7 +235,13 @@ pub async fn verify(reference: &OciRef, trust: &Trust) -> Result<Option<String>,
     let image: OciReference =
         reference.bare().parse().map_err(|e: sigstore::errors::SigstoreError| VerifyError::Registry(e.to_string()))?;
     let auth = Auth::from(&auth(reference));
-    let layers = client.trusted_signature_layers(&auth, &image).await.map_err(|e| VerifyError::Registry(explain(e)))?;
+    let mut layers =
+        client.trusted_signature_layers(&auth, &image).await.map_err(|e| VerifyError::Registry(explain(e)))?;
+    // sigstore finds the signatures through the digest the registry reports
+    // for the reference; a signature counts only if what it signs is the
+    // digest pinned here, which pull checked the manifest's bytes against.
+    let pinned = reference.digest.as_deref().unwrap_or_default();
+    layers.retain(|layer| layer.simple_signing.critical.image.docker_manifest_digest == pinned);
     if layers.is_empty() {
         return Err(VerifyError::Unsigned { keys });
     }
