@@ -22,6 +22,9 @@
 //!
 //! Build it as a `cdylib` for `wasm32-wasip2`; the result is a component for
 //! the `validated-policy` world of `hookrt:policy@0.1.0`, ready for a policy directory.
+//! The SDK builds for the newest contract version; a policy built for an
+//! older one keeps loading in later hookrt releases, unchanged
+//! (docs/policies.md, "Contract versions").
 //!
 //! An observer runs in post-receive, after the refs moved: it cannot veto,
 //! it writes lines to the pusher and [`emit`]s events, which hookrt delivers

@@ -188,6 +188,11 @@ fn check_reports_each_installed_policy() {
         "{}",
         text(&out)
     );
+    // Under it, the bytes it runs (docs/admin.md): the file's digest, as
+    // sha256sum computes it.
+    let sum = std::process::Command::new("sha256sum").arg(example_policy("no-wip")).output().expect("run sha256sum");
+    let sum = String::from_utf8_lossy(&sum.stdout).split_whitespace().next().expect("a digest").to_owned();
+    assert!(text(&out).contains(&format!("\n       file sha256:{sum}, unsigned\n")), "{}", text(&out));
 
     server.add_policy("spin", &test_guest("spin"));
     std::fs::write(server.policy_dir().join("broken.wasm"), b"\0asm\x0d\0\x01\0garbage").expect("write");
