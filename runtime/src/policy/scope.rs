@@ -425,7 +425,6 @@ pub struct Pin {
     /// The server's `[trust]` keys, and for a repository's module the
     /// repository's too.
     pub trust: Trust,
-    pub origin: Origin,
 }
 
 impl Scopes {
@@ -462,7 +461,6 @@ impl Scopes {
                     reference: reference.clone(),
                     store,
                     trust: Trust { keys: keys.clone() },
-                    origin: entry.origin.clone(),
                 });
             }
         }
