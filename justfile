@@ -59,7 +59,7 @@ demo: policies-rust build
     bash scripts/demo.sh target/debug/hookrt target/policies
 
 # The whole suite: unit and end-to-end tests (real pushes), lints, docs.
-test: policies setup-bench setup-receiver setup-transports
+test: policies setup-bench setup-receiver setup-transports setup-browser
     cargo fmt --all --check
     cargo fmt --check --manifest-path tools/hookrt-c/Cargo.toml
     cargo test --quiet -p hookrt
@@ -79,6 +79,18 @@ test: policies setup-bench setup-receiver setup-transports
 setup-transports:
     @[[ -x /usr/sbin/sshd && -x /usr/sbin/lighttpd && -x /usr/bin/gitolite && -x /usr/bin/docker-registry && -x /usr/bin/openssl ]] || (apt-get update -qq && \
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server lighttpd gitolite3 docker-registry openssl)
+
+# The browser the audit report's test loads the page in (Debian's chromium, headless).
+setup-browser:
+    @[[ -x /usr/bin/chromium ]] || (apt-get update -qq && \
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core)
+
+# docs/images/audit-report.png: `hookrt audit report` of a sample log (scripts/audit-sample.py), in headless Chromium.
+report-screenshot: build setup-browser
+    mkdir -p target/report docs/images
+    python3 scripts/audit-sample.py target/report/audit.log
+    target/debug/hookrt audit report --html target/report/report.html target/report/audit.log
+    chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1000,1250 --screenshot=docs/images/audit-report.png file://$PWD/target/report/report.html
 
 # Size, first and later push, fuel per commit of one example policy per language (docs/languages.md).
 measure-policies: policies build

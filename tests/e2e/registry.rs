@@ -10,16 +10,15 @@ use std::process::{Command, Output};
 use sha2::{Digest, Sha256};
 
 use crate::servers::Registry;
-use crate::support::{Server, example_policy, in_repo};
+use crate::support::{self, Server, example_policy};
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// docs/distribution.md shows `text` (a command or a config line).
+/// docs/distribution.md shows `text`.
 fn documented(text: &str) {
-    let doc = std::fs::read_to_string(in_repo("docs/distribution.md")).expect("read docs/distribution.md");
-    assert!(doc.contains(text), "docs/distribution.md does not show {text:?}");
+    support::documented("docs/distribution.md", text);
 }
 
 /// A signing key pair made as docs/distribution.md makes it: `dir/NAME.key`

@@ -142,6 +142,14 @@ fn assert_cases_pass(dir: &str, name: &str) {
     assert!(!shown.contains("FAIL"), "{shown}");
 }
 
+/// The guide `doc` (a path in the repository, e.g. `docs/admin.md`) shows
+/// `text` (a command or a config line): what a test runs is what the
+/// guide tells a user to.
+pub fn documented(doc: &str, text: &str) {
+    let guide = std::fs::read_to_string(in_repo(doc)).unwrap_or_else(|e| panic!("read {doc}: {e}"));
+    assert!(guide.contains(text), "{doc} does not show {text:?}");
+}
+
 /// A path inside the repository (for the example policies' case files).
 pub fn in_repo(path: &str) -> PathBuf {
     repo_root().join(path)

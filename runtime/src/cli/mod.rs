@@ -18,6 +18,7 @@ macro_rules! outln {
     }};
 }
 
+mod audit;
 mod check;
 mod client;
 mod deliver;
@@ -53,6 +54,8 @@ pub enum Command {
     Push(oci::PushArgs),
     Pull(oci::PullArgs),
     Verify(oci::VerifyArgs),
+    // Boxed: its query flags make it several times larger than the others.
+    Audit(Box<audit::AuditArgs>),
 }
 
 impl Command {
@@ -68,6 +71,7 @@ impl Command {
             Command::Push(args) => args.run(),
             Command::Pull(args) => args.run(),
             Command::Verify(args) => args.run(),
+            Command::Audit(args) => args.run(),
         }
     }
 }

@@ -9,6 +9,15 @@
 //! opened (a FIFO would block), and any error is handed back for the pusher
 //! to see once, while the push goes on. Rotation is done by whichever run
 //! gets the file's lock without waiting; the others skip it.
+//!
+//! Reading it back is [`read`]; [`query`] filters and sums it up per
+//! policy, for `hookrt audit`'s table and JSON, the [`html`] report and
+//! the [`metrics`].
+
+pub mod html;
+pub mod metrics;
+pub mod query;
+pub mod read;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
