@@ -66,14 +66,16 @@ impl Day {
     }
 }
 
-/// The page for `runs` (already filtered) and their summary; `title` names
-/// what was read.
-pub fn render(runs: &[RunEntry], summary: &Summary, title: &str, generated: &str) -> Result<String, RenderError> {
-    let mut days: BTreeMap<&str, BTreeMap<jiff::civil::Date, Day>> = BTreeMap::new();
-    for run in runs {
+/// Each policy's outcomes by day (UTC), added up one run at a time: what
+/// the charts draw.
+#[derive(Debug, Default)]
+pub struct Days(BTreeMap<String, BTreeMap<jiff::civil::Date, Day>>);
+
+impl Days {
+    pub fn add(&mut self, run: &RunEntry) {
         let date = run.time.to_zoned(jiff::tz::TimeZone::UTC).date();
         for policy in &run.policies {
-            let day = days.entry(&policy.name).or_default().entry(date).or_default();
+            let day = self.0.entry(policy.name.clone()).or_default().entry(date).or_default();
             match (policy.verdict.as_str(), policy.mode) {
                 ("accept", _) => day.accepted += 1,
                 ("reject", Mode::Evaluate) => day.would_have_vetoed += 1,
@@ -83,6 +85,12 @@ pub fn render(runs: &[RunEntry], summary: &Summary, title: &str, generated: &str
             }
         }
     }
+}
+
+/// The page for the runs `days` and `summary` add up; `title` names what
+/// was read.
+pub fn render(days: Days, summary: &Summary, title: &str, generated: &str) -> Result<String, RenderError> {
+    let mut days = days.0;
     let policies: Vec<PolicyView> = summary
         .policies
         .iter()

@@ -54,72 +54,85 @@ fn label(value: &str) -> String {
     value.replace('\\', r"\\").replace('"', "\\\"").replace('\n', r"\n")
 }
 
-/// The metrics text of `runs`.
-pub fn render(runs: &[RunEntry]) -> String {
-    // By (policy, mode, verdict); failures by (policy, cause); time and
-    // fuel by policy, over the runs that ran.
-    let mut evaluations: BTreeMap<(String, String, String), u64> = BTreeMap::new();
-    let mut failures: BTreeMap<(String, String), u64> = BTreeMap::new();
-    let mut seconds: BTreeMap<String, Histogram> = BTreeMap::new();
-    let mut fuel: BTreeMap<String, Histogram> = BTreeMap::new();
-    let mut decisions: BTreeMap<String, u64> = BTreeMap::new();
-    for run in runs {
-        *decisions.entry(run.decision.clone()).or_default() += 1;
+/// The figures of the runs added, by (policy, mode, verdict); failures by
+/// (policy, cause); time and fuel by policy, over the runs that ran.
+#[derive(Default)]
+pub struct Metrics {
+    decisions: BTreeMap<String, u64>,
+    evaluations: BTreeMap<(String, String, String), u64>,
+    failures: BTreeMap<(String, String), u64>,
+    seconds: BTreeMap<String, Histogram>,
+    fuel: BTreeMap<String, Histogram>,
+}
+
+impl Metrics {
+    pub fn add(&mut self, run: &RunEntry) {
+        *self.decisions.entry(run.decision.clone()).or_default() += 1;
         for policy in &run.policies {
             let mode = policy.mode.as_str().to_owned();
-            *evaluations.entry((policy.name.clone(), mode, policy.verdict.clone())).or_default() += 1;
+            *self.evaluations.entry((policy.name.clone(), mode, policy.verdict.clone())).or_default() += 1;
             if policy.verdict == "skipped" {
                 continue;
             }
             if policy.verdict == "failed" {
                 let cause = policy.cause.clone().unwrap_or_else(|| "unknown".into());
-                *failures.entry((policy.name.clone(), cause)).or_default() += 1;
+                *self.failures.entry((policy.name.clone(), cause)).or_default() += 1;
             }
-            seconds.entry(policy.name.clone()).or_default().observe(&SECONDS, policy.duration_ms / 1e3);
-            fuel.entry(policy.name.clone()).or_default().observe(&FUEL, policy.fuel as f64);
+            self.seconds.entry(policy.name.clone()).or_default().observe(&SECONDS, policy.duration_ms / 1e3);
+            self.fuel.entry(policy.name.clone()).or_default().observe(&FUEL, policy.fuel as f64);
         }
     }
 
-    let mut out = String::new();
-    let family = |out: &mut String, name: &str, kind: &str, help: &str| {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} {kind}");
-    };
-    family(&mut out, "hookrt_hook_runs_total", "counter", "Hook runs in the audit log, by the push's decision.");
-    for (decision, n) in &decisions {
-        let _ = writeln!(out, "hookrt_hook_runs_total{{decision=\"{}\"}} {n}", label(decision));
-    }
-    family(
-        &mut out,
-        "hookrt_policy_evaluations_total",
-        "counter",
-        "Policy runs in the audit log, by policy, mode and verdict (accept, reject, failed, skipped).",
-    );
-    for ((policy, mode, verdict), n) in &evaluations {
-        let labels = format!("policy=\"{}\",mode=\"{}\",verdict=\"{}\"", label(policy), label(mode), label(verdict));
-        let _ = writeln!(out, "hookrt_policy_evaluations_total{{{labels}}} {n}");
-    }
-    family(&mut out, "hookrt_policy_failures_total", "counter", "Policy runs that failed, by policy and cause.");
-    for ((policy, cause), n) in &failures {
-        let _ = writeln!(
-            out,
-            "hookrt_policy_failures_total{{policy=\"{}\",cause=\"{}\"}} {n}",
-            label(policy),
-            label(cause)
+    /// The metrics text.
+    pub fn render(&self) -> String {
+        let Metrics { decisions, evaluations, failures, seconds, fuel } = self;
+        let mut out = String::new();
+        let family = |out: &mut String, name: &str, kind: &str, help: &str| {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+        };
+        family(&mut out, "hookrt_hook_runs_total", "counter", "Hook runs in the audit log, by the push's decision.");
+        for (decision, n) in decisions {
+            let _ = writeln!(out, "hookrt_hook_runs_total{{decision=\"{}\"}} {n}", label(decision));
+        }
+        family(
+            &mut out,
+            "hookrt_policy_evaluations_total",
+            "counter",
+            "Policy runs in the audit log, by policy, mode and verdict (accept, reject, failed, skipped).",
         );
+        for ((policy, mode, verdict), n) in evaluations {
+            let labels =
+                format!("policy=\"{}\",mode=\"{}\",verdict=\"{}\"", label(policy), label(mode), label(verdict));
+            let _ = writeln!(out, "hookrt_policy_evaluations_total{{{labels}}} {n}");
+        }
+        family(&mut out, "hookrt_policy_failures_total", "counter", "Policy runs that failed, by policy and cause.");
+        for ((policy, cause), n) in failures {
+            let _ = writeln!(
+                out,
+                "hookrt_policy_failures_total{{policy=\"{}\",cause=\"{}\"}} {n}",
+                label(policy),
+                label(cause)
+            );
+        }
+        family(&mut out, "hookrt_policy_duration_seconds", "histogram", "Wall-clock time of a policy's run.");
+        for (policy, histogram) in seconds {
+            histogram.write(
+                &mut out,
+                "hookrt_policy_duration_seconds",
+                &format!("policy=\"{}\"", label(policy)),
+                &SECONDS,
+            );
+        }
+        family(
+            &mut out,
+            "hookrt_policy_fuel",
+            "histogram",
+            "Wasm fuel a policy's run spent (about one unit per instruction).",
+        );
+        for (policy, histogram) in fuel {
+            histogram.write(&mut out, "hookrt_policy_fuel", &format!("policy=\"{}\"", label(policy)), &FUEL);
+        }
+        out
     }
-    family(&mut out, "hookrt_policy_duration_seconds", "histogram", "Wall-clock time of a policy's run.");
-    for (policy, histogram) in &seconds {
-        histogram.write(&mut out, "hookrt_policy_duration_seconds", &format!("policy=\"{}\"", label(policy)), &SECONDS);
-    }
-    family(
-        &mut out,
-        "hookrt_policy_fuel",
-        "histogram",
-        "Wasm fuel a policy's run spent (about one unit per instruction).",
-    );
-    for (policy, histogram) in &fuel {
-        histogram.write(&mut out, "hookrt_policy_fuel", &format!("policy=\"{}\"", label(policy)), &FUEL);
-    }
-    out
 }

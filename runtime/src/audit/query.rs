@@ -40,17 +40,15 @@ impl Filter {
             && self.mode.is_none_or(|mode| mode == policy.mode)
     }
 
-    /// The runs kept, each with only the policies kept; a run left with
+    /// `run` if it is kept, with only the policies kept; a run left with
     /// none is dropped when policies were filtered on.
-    pub fn apply(&self, runs: Vec<RunEntry>) -> Vec<RunEntry> {
+    pub fn keep(&self, mut run: RunEntry) -> Option<RunEntry> {
+        if !self.keeps_run(&run) {
+            return None;
+        }
         let by_policy = !self.policies.is_empty() || !self.verdicts.is_empty() || self.mode.is_some();
-        runs.into_iter()
-            .filter(|run| self.keeps_run(run))
-            .filter_map(|mut run| {
-                run.policies.retain(|p| self.keeps_policy(p));
-                (!by_policy || !run.policies.is_empty()).then_some(run)
-            })
-            .collect()
+        run.policies.retain(|p| self.keeps_policy(p));
+        (!by_policy || !run.policies.is_empty()).then_some(run)
     }
 }
 
@@ -105,47 +103,60 @@ pub struct Summary {
     pub findings: Vec<Finding>,
 }
 
-impl Summary {
-    pub fn of(runs: &[RunEntry]) -> Summary {
-        let mut by_name: BTreeMap<&str, (PolicySummary, Vec<f64>, Vec<u64>)> = BTreeMap::new();
-        let mut findings = Vec::new();
-        for run in runs {
-            for policy in &run.policies {
-                let (summary, times, fuel) = by_name.entry(&policy.name).or_default();
-                summary.name.clone_from(&policy.name);
-                match policy.verdict.as_str() {
-                    "skipped" => {
-                        summary.skipped += 1;
-                        continue;
-                    }
-                    "accept" => summary.accepted += 1,
-                    "reject" if policy.mode == Mode::Evaluate => {
-                        summary.would_have_vetoed += 1;
-                        // To the second: the log keeps the rest.
-                        let time = run.time.round(jiff::Unit::Second).unwrap_or(run.time).to_string();
-                        findings.extend(policy.vetoes.iter().map(|veto| Finding {
-                            time: time.clone(),
-                            policy: policy.name.clone(),
-                            repository: run.repository.display().to_string(),
-                            pusher: run.pusher.as_ref().map(|p| p.name.clone()),
-                            ref_name: veto.ref_name.clone(),
-                            commit: veto.commit.clone(),
-                            summary: veto.summary.clone(),
-                        }));
-                    }
-                    "reject" => summary.vetoed += 1,
-                    _ => {
-                        summary.failed += 1;
-                        let cause = policy.cause.clone().unwrap_or_else(|| "unknown".into());
-                        *summary.failures.entry(cause).or_default() += 1;
-                    }
+/// Adds runs up into a [`Summary`], one at a time.
+#[derive(Debug, Default)]
+pub struct Tally {
+    runs: usize,
+    configuration_errors: usize,
+    /// Each policy's figures so far, with the times and fuel of its runs
+    /// (for the percentiles).
+    policies: BTreeMap<String, (PolicySummary, Vec<f64>, Vec<u64>)>,
+    findings: Vec<Finding>,
+}
+
+impl Tally {
+    pub fn add(&mut self, run: &RunEntry) {
+        self.runs += 1;
+        self.configuration_errors += usize::from(run.error.is_some());
+        for policy in &run.policies {
+            let (summary, times, fuel) = self.policies.entry(policy.name.clone()).or_default();
+            summary.name.clone_from(&policy.name);
+            match policy.verdict.as_str() {
+                "skipped" => {
+                    summary.skipped += 1;
+                    continue;
                 }
-                summary.runs += 1;
-                times.push(policy.duration_ms);
-                fuel.push(policy.fuel);
+                "accept" => summary.accepted += 1,
+                "reject" if policy.mode == Mode::Evaluate => {
+                    summary.would_have_vetoed += 1;
+                    // To the second: the log keeps the rest.
+                    let time = run.time.round(jiff::Unit::Second).unwrap_or(run.time).to_string();
+                    self.findings.extend(policy.vetoes.iter().map(|veto| Finding {
+                        time: time.clone(),
+                        policy: policy.name.clone(),
+                        repository: run.repository.display().to_string(),
+                        pusher: run.pusher.as_ref().map(|p| p.name.clone()),
+                        ref_name: veto.ref_name.clone(),
+                        commit: veto.commit.clone(),
+                        summary: veto.summary.clone(),
+                    }));
+                }
+                "reject" => summary.vetoed += 1,
+                _ => {
+                    summary.failed += 1;
+                    let cause = policy.cause.clone().unwrap_or_else(|| "unknown".into());
+                    *summary.failures.entry(cause).or_default() += 1;
+                }
             }
+            summary.runs += 1;
+            times.push(policy.duration_ms);
+            fuel.push(policy.fuel);
         }
-        let policies = by_name
+    }
+
+    pub fn finish(self) -> Summary {
+        let policies = self
+            .policies
             .into_values()
             .map(|(mut summary, mut times, mut fuel)| {
                 times.sort_by(f64::total_cmp);
@@ -155,12 +166,7 @@ impl Summary {
                 summary
             })
             .collect();
-        Summary {
-            runs: runs.len(),
-            configuration_errors: runs.iter().filter(|r| r.error.is_some()).count(),
-            policies,
-            findings,
-        }
+        Summary { runs: self.runs, configuration_errors: self.configuration_errors, policies, findings: self.findings }
     }
 }
 

@@ -134,15 +134,16 @@ fn with_rotations(log: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Reads the hook runs of `files` (webhook delivery records are passed
-/// over), calling `damaged` for each line that is not one and `progress`
-/// with the bytes read so far.
+/// Reads the hook runs of `files` one at a time into `each` (so that a
+/// server's worth of logs is never held in memory), passing over webhook
+/// delivery records, calling `damaged` for each line that is not a record
+/// and `progress` with the bytes read so far.
 pub fn read_runs(
     files: &[PathBuf],
     mut damaged: impl FnMut(Damaged),
     mut progress: impl FnMut(u64),
-) -> Result<Vec<RunEntry>, ReadError> {
-    let mut runs = Vec::new();
+    mut each: impl FnMut(RunEntry),
+) -> Result<(), ReadError> {
     let mut read = 0u64;
     for file in files {
         let error = |source| ReadError { path: file.clone(), source };
@@ -155,13 +156,13 @@ pub fn read_runs(
                 continue;
             }
             match parse(&line) {
-                Ok(Some(run)) => runs.push(run),
+                Ok(Some(run)) => each(run),
                 Ok(None) => {}
                 Err(message) => damaged(Damaged { file: file.clone(), line: index + 1, message }),
             }
         }
     }
-    Ok(runs)
+    Ok(())
 }
 
 /// A run, `None` for a webhook delivery's record, or why the line is
@@ -199,8 +200,8 @@ mod tests {
 
         let files = log_files(&[dir.path().to_owned()]).expect("walk");
         assert_eq!(files.len(), 3);
-        let mut damage = Vec::new();
-        let runs = read_runs(&files, |d| damage.push(d), |_| {}).expect("read");
+        let (mut damage, mut runs) = (Vec::new(), Vec::new());
+        read_runs(&files, |d| damage.push(d), |_| {}, |run| runs.push(run)).expect("read");
         let times: Vec<String> = runs.iter().map(|r| r.time.to_string()).collect();
         assert_eq!(times, ["2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z", "2026-12-03T00:00:00Z"]);
         assert_eq!(damage.iter().map(|d| d.line).collect::<Vec<_>>(), [2, 4], "{damage:?}");

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use hookrt::audit::query::{Filter, Summary, parse_time};
+use hookrt::audit::query::{Filter, Tally, parse_time};
 use hookrt::audit::read::{self, RunEntry};
-use hookrt::audit::{AuditLog, html, metrics};
+use hookrt::audit::{AuditLog, html, metrics::Metrics};
 use hookrt::policy::{Mode, PolicySet, RefFilter};
 
 use super::run::RepoDirs;
@@ -95,8 +95,9 @@ struct QueryArgs {
 }
 
 impl QueryArgs {
-    /// The runs the query keeps, and a title saying where they came from.
-    fn runs(self) -> anyhow::Result<(Vec<RunEntry>, String)> {
+    /// Hands each run the query keeps to `each`; a title saying where they
+    /// came from.
+    fn read(self, mut each: impl FnMut(RunEntry)) -> anyhow::Result<String> {
         let now = jiff::Timestamp::now();
         let time = |text: Option<String>| text.map(|t| parse_time(&t, now).map_err(anyhow::Error::msg)).transpose();
         let filter = Filter {
@@ -136,15 +137,18 @@ impl QueryArgs {
             indicatif::ProgressStyle::with_template("reading audit logs {bar:30} {binary_bytes}/{binary_total_bytes}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        let runs = read::read_runs(
+        read::read_runs(
             &files,
-            |damaged| {
-                bar.suspend(|| eprintln!("hookrt: {damaged}"));
-            },
+            |damaged| bar.suspend(|| eprintln!("hookrt: {damaged}")),
             |read| bar.set_position(read),
+            |run| {
+                if let Some(run) = filter.keep(run) {
+                    each(run);
+                }
+            },
         )?;
         bar.finish_and_clear();
-        Ok((filter.apply(runs), title))
+        Ok(title)
     }
 }
 
@@ -152,9 +156,13 @@ impl AuditArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self.command {
             Some(AuditCommand::Report(args)) => {
-                let (runs, title) = args.query.runs()?;
-                let summary = Summary::of(&runs);
-                let page = html::render(&runs, &summary, &title, &jiff::Timestamp::now().to_string())?;
+                let (mut tally, mut days) = (Tally::default(), html::Days::default());
+                let title = args.query.read(|run| {
+                    tally.add(&run);
+                    days.add(&run);
+                })?;
+                let summary = tally.finish();
+                let page = html::render(days, &summary, &title, &jiff::Timestamp::now().to_string())?;
                 std::fs::write(&args.html, page).with_context(|| format!("cannot write {}", args.html.display()))?;
                 outln!(
                     "wrote {} ({} hook runs, {} policies)",
@@ -164,16 +172,18 @@ impl AuditArgs {
                 );
             }
             Some(AuditCommand::Metrics(args)) => {
-                let (runs, _) = args.query.runs()?;
-                let text = metrics::render(&runs);
+                let mut metrics = Metrics::default();
+                args.query.read(|run| metrics.add(&run))?;
+                let text = metrics.render();
                 match &args.output {
                     None => out!("{text}"),
                     Some(path) => write_atomically(path, text.as_bytes())?,
                 }
             }
             None => {
-                let (runs, _) = self.query.runs()?;
-                let summary = Summary::of(&runs);
+                let mut tally = Tally::default();
+                self.query.read(|run| tally.add(&run))?;
+                let summary = tally.finish();
                 if self.format == "json" {
                     outln!("{}", serde_json::to_string_pretty(&summary)?);
                 } else {
@@ -200,7 +210,7 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> 
 /// How many evaluate-mode findings the table lists; JSON has them all.
 const FINDINGS_SHOWN: usize = 20;
 
-fn table(summary: &Summary) {
+fn table(summary: &hookrt::audit::query::Summary) {
     let header = [
         "policy",
         "runs",
