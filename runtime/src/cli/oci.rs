@@ -91,8 +91,8 @@ impl PushArgs {
             title: name,
             contract: module.contract(),
             world: module.world().to_owned(),
-            imports: imports.to_vec(),
-            exports: exports.to_vec(),
+            imports,
+            exports,
             created: created(),
         };
         let pinned = block_on(registry::push(&artifact, &reference, key.as_ref()))??;

@@ -24,10 +24,6 @@ pub struct PolicyModule {
     pub(crate) validator: Option<ComponentExportIndex>,
     /// Whether loading it compiled it (it was not in the cache).
     pub(crate) compiled: bool,
-    /// The names it imports and exports, as the component says them (for
-    /// the config of an OCI artifact).
-    import_names: Vec<String>,
-    export_names: Vec<String>,
 }
 
 /// What a component exports: a `policy` world's `check`, or an `observer`
@@ -116,10 +112,7 @@ impl PolicyModule {
             },
         };
         let validator = component.get_export_index(None, VALIDATOR);
-        let ty = component.component_type();
-        let import_names = ty.imports(&sandbox.engine).map(|(name, _)| name.to_owned()).collect();
-        let export_names = ty.exports(&sandbox.engine).map(|(name, _)| name.to_owned()).collect();
-        Ok(PolicyModule { name: name.to_owned(), exports, validator, compiled: false, import_names, export_names })
+        Ok(PolicyModule { name: name.to_owned(), exports, validator, compiled: false })
     }
 
     /// The policy's name (its file name without `.wasm`).
@@ -145,15 +138,23 @@ impl PolicyModule {
         self.compiled
     }
 
-    /// What it imports and exports, by name.
-    pub fn interface(&self) -> (&[String], &[String]) {
-        (&self.import_names, &self.export_names)
+    /// What it imports and exports, by name, as the component says them
+    /// (for the config of an OCI artifact). Read from the component when
+    /// asked, not at load: a push never needs them.
+    pub fn interface(&self) -> (Vec<String>, Vec<String>) {
+        let component = self.instance_pre().component();
+        let ty = component.component_type();
+        let engine = component.engine();
+        let imports = ty.imports(engine).map(|(name, _)| name.to_owned()).collect();
+        let exports = ty.exports(engine).map(|(name, _)| name.to_owned()).collect();
+        (imports, exports)
     }
 
     /// The contract version it was built against (`hookrt:policy@0.1.0`),
     /// from its imports.
     pub fn contract(&self) -> String {
-        self.import_names
+        self.interface()
+            .0
             .iter()
             .find_map(|i| i.strip_prefix(CONTRACT_PACKAGE).and_then(|rest| rest.split_once('@')))
             .map_or_else(|| CONTRACT.to_owned(), |(_, version)| format!("hookrt:policy@{version}"))
