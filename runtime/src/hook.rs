@@ -10,8 +10,9 @@ use crate::audit;
 use crate::git::{self, Repo};
 use crate::policy::{ConfigError, Mode, PolicySet, PolicySpec, Scopes};
 use crate::push::{HookKind, Push};
-use crate::report::{PolicyEntry, Report, Skip, Status};
-use crate::sandbox::{EngineError, Failure, LoadError, PolicyModule, PolicyRun, Sandbox};
+use crate::report::{PolicyEntry, Report, Status};
+use crate::sandbox::{EngineError, LoadError, PolicyModule, Sandbox};
+use crate::verdict::{Failure, PolicyRun, Skip};
 use crate::{timing, webhook};
 
 /// Everything a hook run needs; the `hookrt` binary fills it from git's

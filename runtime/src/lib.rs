@@ -85,5 +85,5 @@ pub use hook::{HookError, HookRequest, run_hook};
 pub use push::{HookKind, RefUpdate};
 pub use pusher::{PushContext, Pusher};
 pub use report::{PolicyEntry, Report};
-pub use sandbox::{Failure, Limits, PolicyRun, Sandbox};
-pub use verdict::{Verdict, Veto};
+pub use sandbox::Sandbox;
+pub use verdict::{Failure, Limits, PolicyRun, Verdict, Veto};

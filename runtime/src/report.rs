@@ -14,8 +14,7 @@ use gix::ObjectId;
 use crate::git::Repo;
 use crate::policy::{Mode, OnFailure, PolicySpec, Scope};
 use crate::push::HookKind;
-use crate::sandbox::{Failure, PolicyRun};
-use crate::verdict::{MAX_VETOES, Verdict, Veto};
+use crate::verdict::{Failure, MAX_VETOES, PolicyRun, Skip, Verdict, Veto};
 
 /// How many hex digits of a commit id are shown.
 const SHORT_ID: usize = 12;
@@ -54,17 +53,6 @@ pub struct PolicyEntry {
 pub enum Status {
     Ran(PolicyRun),
     Skipped(Skip),
-}
-
-/// Why a policy did not run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Skip {
-    /// `mode = "disabled"`.
-    Disabled,
-    /// None of the pushed refs matches its `refs` / `exclude_refs`.
-    NoMatchingRefs,
-    /// The pusher (this login) is in its `bypass` list.
-    Bypassed(String),
 }
 
 impl PolicyEntry {

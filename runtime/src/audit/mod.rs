@@ -28,7 +28,8 @@ use serde::Serialize;
 
 use crate::policy::{AuditConfig, Mode, PolicySet, Scope};
 use crate::push::{HookKind, Push};
-use crate::report::{Report, Skip, Status};
+use crate::report::{Report, Status};
+use crate::verdict::Skip;
 use crate::verdict::Verdict;
 
 /// Where records go and when the file rotates.

@@ -1,11 +1,13 @@
 //! The host interfaces policies import, one module per WIT interface, over
 //! the per-run state in [`HostState`].
 
-pub(crate) mod bindings;
+mod bindings;
 mod commits;
-pub(crate) mod conversions;
+mod conversions;
 mod events;
+mod exports;
 mod files;
+mod memory;
 mod output;
 mod repository;
 mod settings;
@@ -21,9 +23,19 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::git::{self, Repo};
 use crate::policy::Settings;
 use crate::push::RefUpdate;
-use crate::sandbox::{Limits, MemoryBudget};
+use crate::verdict::{HostWork, Limits};
 
+pub(crate) use events::Emitter;
+pub use exports::CONTRACT;
+pub(crate) use exports::{Exports, link, validate};
+pub(crate) use memory::{MemoryBudget, MemoryCapExceeded};
 pub use output::Output;
+
+/// The most host resources (open walks, WASI streams and timers) a policy
+/// may hold at once. The SDKs close a walk when it is dropped; a policy
+/// that keeps them all, or opens them in a loop, stops here instead of
+/// growing hookrt's memory.
+pub(crate) const MAX_RESOURCES: usize = 4096;
 
 /// Everything one policy's store holds for one hook run.
 pub struct HostState {
@@ -42,7 +54,7 @@ pub struct HostState {
     pub(crate) deadline: Instant,
     pub(crate) output: Output,
     /// The events an observer emitted; `None` for a policy, which may not.
-    pub(crate) events: Option<crate::webhook::Emitter>,
+    pub(crate) events: Option<Emitter>,
     /// What the guest wrote to its standard error (a panic message, say).
     pub(crate) stderr: MemoryOutputPipe,
     /// What the host did for this policy.
@@ -50,22 +62,6 @@ pub struct HostState {
     /// Fuel the host's work costs, taken from the guest when the host call
     /// returns (see `sandbox::run`).
     pub(crate) fuel_debt: u64,
-}
-
-/// What the host did on one policy's behalf: the measure that a policy that
-/// never asks for files or blobs costs nothing for them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct HostWork {
-    /// Commits produced over all the policy's walks.
-    pub commits: u64,
-    /// Changed paths listed (`files.changes`).
-    pub changes: u64,
-    /// Blob bytes copied into the guest.
-    pub blob_bytes: u64,
-    /// Ancestry questions answered (`is-ancestor`, `is-force-push`).
-    pub ancestry: u64,
-    /// Time spent walking and decoding commits for the policy.
-    pub walking: std::time::Duration,
 }
 
 impl WasiView for HostState {
@@ -106,7 +102,7 @@ pub struct DeadlineInHostCall;
 #[derive(Debug, thiserror::Error)]
 #[error(
     "the policy holds {} host resources (open walks) at once, the most hookrt allows; a walk must be dropped when done",
-    crate::sandbox::MAX_RESOURCES
+    MAX_RESOURCES
 )]
 pub struct TooManyResources;
 

@@ -17,7 +17,7 @@ use super::settings::{Origin, Setting, SettingValue};
 use super::webhooks::{Webhook, WebhookConfig, WebhooksSection};
 use crate::oci::{OciRef, SCHEME, Store, Trust};
 use crate::push::HookKind;
-use crate::sandbox::Limits;
+use crate::verdict::Limits;
 
 /// The name of the file, in the policy directory.
 pub const CONFIG_FILE: &str = "hookrt.toml";

@@ -31,7 +31,7 @@ use super::settings::{Origin, Settings};
 use super::webhooks::{self, Webhooks};
 use crate::oci::{OciRef, Store, Trust};
 use crate::push::HookKind;
-use crate::sandbox::Limits;
+use crate::verdict::Limits;
 
 /// The server-wide directory when neither `--global-dir` nor
 /// `HOOKRT_GLOBAL_DIR` names one.

@@ -3,26 +3,8 @@
 //! can point the admin at the line to change.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::path::PathBuf;
 
-/// Where something in the configuration was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub file: PathBuf,
-    /// 1-based; 0 when the thing has no line (a `.wasm` dropped in with no
-    /// entry).
-    pub line: usize,
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            0 => write!(f, "{}", self.file.display()),
-            line => write!(f, "{}:{line}", self.file.display()),
-        }
-    }
-}
+pub use crate::verdict::{Origin, SettingProblem};
 
 /// One setting's value; TOML's other kinds are refused when the file loads.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,23 +52,6 @@ pub struct Setting {
 pub struct Settings {
     pub values: BTreeMap<String, Setting>,
     pub origin: Origin,
-}
-
-/// A problem a policy's validator found, placed in the configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SettingProblem {
-    pub origin: Origin,
-    pub key: Option<String>,
-    pub message: String,
-}
-
-impl fmt::Display for SettingProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.key {
-            Some(key) => write!(f, "{}: setting `{key}`: {}", self.origin, self.message),
-            None => write!(f, "{}: settings: {}", self.origin, self.message),
-        }
-    }
 }
 
 impl Settings {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::push::HookKind;
-use crate::sandbox::Limits;
+use crate::verdict::Limits;
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write");

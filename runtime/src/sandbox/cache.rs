@@ -36,6 +36,9 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+/// How often a hook run that waits for another's compile looks again.
+pub(crate) const LOCK_POLL: Duration = Duration::from_millis(20);
+
 /// The payload's CRC-32, little-endian, after it.
 const CHECKSUM_LEN: usize = 4;
 /// Names the entry format in every key: entries of another format are
@@ -353,7 +356,7 @@ impl Cache {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(LockTimedOut);
             }
-            std::thread::sleep(super::compile::LOCK_POLL);
+            std::thread::sleep(LOCK_POLL);
         }
     }
 

@@ -10,13 +10,13 @@
 //! the entry's lock, the others wait for it and then find the entry.
 
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use wasmtime::component::Component;
 
 use super::cache::Entry;
 use super::engine::Sandbox;
-use super::module::LoadError;
+use super::error::LoadError;
 use crate::timing;
 
 impl Sandbox {
@@ -128,6 +128,3 @@ impl Sandbox {
         }
     }
 }
-
-/// How often a hook run that waits for another's compile looks again.
-pub(crate) const LOCK_POLL: Duration = Duration::from_millis(20);

@@ -1,86 +1,61 @@
-//! Why a policy did not produce a verdict: the typed causes a pusher and an
-//! admin see. Every one of them rejects the push (fail closed) before the
-//! refs move.
+//! What went wrong in a run, as a [`Failure`]: wasmtime's traps and
+//! refusals, and the host's own, each named by its cause.
 
-use std::time::Duration;
+use wasmtime::Trap;
 
-use super::limits::Grew;
-use crate::policy::SettingProblem;
+use crate::host::{DeadlineInHostCall, MemoryCapExceeded};
+use crate::verdict::{Failure, Grew, Limits};
 
-/// The error a policy run ends with instead of a verdict.
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub enum Failure {
-    #[error("ran out of fuel (limit {limit})")]
-    OutOfFuel { limit: u64 },
-    /// `grew` names what reached the limit.
-    #[error("exceeded its memory limit ({} MiB): {grew}", limit >> 20)]
-    OutOfMemory { limit: usize, grew: Grew },
-    #[error("ran past its deadline ({} ms)", limit.as_millis())]
-    Deadline { limit: Duration },
-    #[error("overflowed its call stack")]
-    StackOverflow,
-    /// Any other trap: `unreachable` (a Rust panic), a bad memory access…
-    /// `printed` is what the guest wrote to stdout and stderr (a panic
-    /// message, a traceback), if anything.
-    #[error("trapped: {message}")]
-    Trap { message: String, printed: Option<String> },
-    #[error("could not be loaded: {0}")]
-    Load(String),
-    /// The policy's validator refused its settings; each problem names the
-    /// file and line.
-    #[error("has invalid settings")]
-    Settings(Vec<SettingProblem>),
-    /// Its module was not in the compiled-code cache, and compiling it did
-    /// not finish within the push's time budget.
-    #[error(
-        "was not compiled yet, and compiling it took longer than the push's time budget ({} ms)",
-        budget.as_millis()
-    )]
-    NotCompiled { budget: Duration },
-    /// The push's shared time budget ran out before or while it ran.
-    #[error("did not finish within the push's time budget ({} ms, shared by all policies)", budget.as_millis())]
-    Budget { budget: Duration },
+/// Names the cause of a failed run. What the guest printed (a Rust panic
+/// message, a Python traceback) is kept with a trap.
+pub(crate) fn classify(err: &wasmtime::Error, limits: &Limits, stderr: &[u8]) -> Failure {
+    if let Some(exceeded) = err.downcast_ref::<MemoryCapExceeded>() {
+        return Failure::OutOfMemory { limit: limits.memory_bytes, grew: exceeded.grew.clone() };
+    }
+    if let Some(grew) = refused_by_wasmtime(&err.root_cause().to_string()) {
+        return Failure::OutOfMemory { limit: limits.memory_bytes, grew };
+    }
+    if err.downcast_ref::<DeadlineInHostCall>().is_some() {
+        return Failure::Deadline { limit: limits.timeout };
+    }
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => Failure::OutOfFuel { limit: limits.fuel },
+        Some(Trap::Interrupt) => Failure::Deadline { limit: limits.timeout },
+        Some(Trap::StackOverflow) => Failure::StackOverflow,
+        trap => Failure::Trap {
+            message: match trap {
+                Some(trap) => trap.to_string().trim_start_matches("wasm trap: ").to_owned(),
+                // Not a wasm trap: an error from instantiation or a host call.
+                None => err.root_cause().to_string(),
+            },
+            printed: guest_output(stderr),
+        },
+    }
 }
 
-impl Failure {
-    /// A short, stable name for the cause, for logs and tests.
-    pub fn cause(&self) -> &'static str {
-        match self {
-            Failure::OutOfFuel { .. } => "fuel",
-            Failure::OutOfMemory { .. } => "memory",
-            Failure::Deadline { .. } => "deadline",
-            Failure::StackOverflow => "stack",
-            Failure::Trap { .. } => "trap",
-            Failure::Load(_) => "load",
-            Failure::Settings(_) => "settings",
-            Failure::NotCompiled { .. } => "compile",
-            Failure::Budget { .. } => "budget",
-        }
-    }
+/// The guest's output, less the advice of Rust's panic handler to set
+/// `RUST_BACKTRACE`: a pusher cannot set it, and there is no backtrace to be
+/// had inside the sandbox anyway.
+fn guest_output(bytes: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<&str> =
+        text.lines().filter(|l| !l.starts_with("note: run with `RUST_BACKTRACE=")).map(str::trim_end).collect();
+    let text = lines.join("\n");
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
 
-    /// What the admin or policy author can do about it.
-    pub fn advice(&self) -> &'static str {
-        match self {
-            Failure::OutOfFuel { .. } => {
-                "If the push is legitimately large, raise `fuel` for this policy in hookrt.toml."
-            }
-            Failure::OutOfMemory { .. } => "Raise `memory_mib` for this policy in hookrt.toml, or make it hold less.",
-            Failure::Deadline { .. } => "Raise `timeout_ms` for this policy in hookrt.toml, or make it stop earlier.",
-            Failure::StackOverflow => "The policy recursed too deeply; this is a bug in the policy.",
-            Failure::Trap { .. } => "This is a bug in the policy; its author can reproduce it with the same push.",
-            Failure::Load(_) => {
-                "Rebuild the module against hookrt:policy@0.1.0, or remove it from the policy directory."
-            }
-            Failure::Settings(_) => {
-                "Fix the settings in hookrt.toml; `hookrt check` lists every problem with its line."
-            }
-            Failure::NotCompiled { .. } => {
-                "Compile it ahead of pushes: run `hookrt check` on the repository as the account that runs git (it \
-                 fills the cache pushes read)."
-            }
-            Failure::Budget { .. } => {
-                "Raise `budget_ms` in hookrt.toml's [push] section, or make the policies before this one cheaper."
-            }
-        }
+/// What wasmtime's own refusal says grew, if it is one: the counts are
+/// checked by wasmtime, which fails with a plain message
+/// (`resource limit exceeded: instance count too high at 65`), and the
+/// copy limit with a private error type, so the text is all there is to
+/// go on. `tests/e2e/hostile/memory.rs` proves each is recognized.
+fn refused_by_wasmtime(message: &str) -> Option<Grew> {
+    if message.contains("fuel allocated for hostcalls has been exhausted") {
+        return Some(Grew::HostCopy);
     }
+    let count = message.strip_prefix("resource limit exceeded: ")?;
+    [("instance ", Grew::Instances), ("table ", Grew::Tables), ("memory ", Grew::Memories)]
+        .into_iter()
+        .find_map(|(what, grew)| count.starts_with(what).then_some(grew))
 }

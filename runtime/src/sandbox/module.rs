@@ -1,19 +1,25 @@
-//! The part built once per policy: its compiled component, checked against
-//! the contract and pre-linked, ready to instantiate for each run.
+//! The part built once per policy: its component, read and compiled (or
+//! taken from the cache), checked against the contract and pre-linked,
+//! ready to instantiate for each run.
 
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use wasmtime::component::{Component, ComponentExportIndex, InstancePre};
 
 use super::engine::Sandbox;
-use crate::host::HostState;
-use crate::host::bindings::{ObserverPre, PolicyPre};
+use super::error::LoadError;
+use crate::host::{CONTRACT, Exports, HostState};
 
-/// The contract this hookrt implements.
-pub const CONTRACT: &str = "hookrt:policy@0.1.0";
 const CONTRACT_PACKAGE: &str = "hookrt:policy/";
 /// The optional export that checks a policy's settings.
-pub(crate) const VALIDATOR: &str = "validate-settings";
+const VALIDATOR: &str = "validate-settings";
+
+/// The largest module hookrt reads. Interpreted-language policies carry
+/// their interpreter (a Python one is about 20 MiB); this is well above, and
+/// it keeps a mistake (a disk image named `.wasm`) from filling memory.
+const MAX_MODULE_BYTES: u64 = 256 << 20;
 
 /// A policy component, compiled and linked.
 pub struct PolicyModule {
@@ -26,70 +32,8 @@ pub struct PolicyModule {
     pub(crate) compiled: bool,
 }
 
-/// What a component exports: a `policy` world's `check`, or an `observer`
-/// world's `observe`.
-pub(crate) enum Exports {
-    Check(PolicyPre<HostState>),
-    Observe(ObserverPre<HostState>),
-}
-
-/// The error returned by [`Sandbox::load`]: the module cannot run as a
-/// policy. The text names what is wrong and what to do.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{} is not a regular file; a policy module must be a file (a symlink to one is fine)", path.display())]
-    NotAFile { path: PathBuf },
-    #[error("{} is {size} bytes, more than the {max} hookrt reads; is it really a policy?", path.display())]
-    TooLarge { path: PathBuf, size: u64, max: u64 },
-    #[error("it is not a WebAssembly file (no `\\0asm` header); is it truncated, or something else named .wasm?")]
-    NotWasm,
-    #[error(
-        "it is a core WebAssembly module, not a component; build it for wasm32-wasip2 or wrap it with `wasm-tools component new`"
-    )]
-    CoreModule,
-    #[error("it is not a valid component: {0}")]
-    Invalid(String),
-    #[error("it was built for {found}, but this hookrt implements {CONTRACT}; rebuild it against {CONTRACT}")]
-    WrongContract { found: String },
-    #[error("it does not fit the `policy` world of {CONTRACT} (nor the `observer` world): {0}")]
-    WrongWorld(String),
-    /// Not in the compiled-code cache, and not compiled before the push's
-    /// time budget ran out (see `sandbox::compile`).
-    #[error(
-        "it is not compiled yet, and compiling it did not finish within the push's time budget ({} ms waited); \
-         compile it ahead of pushes with `hookrt check` as the account that runs git",
-        waited.as_millis()
-    )]
-    NotCompiled { waited: std::time::Duration },
-    #[error("it could not be compiled: {0}")]
-    Compile(String),
-}
-
-impl LoadError {
-    /// Tells apart the ways compiling can fail, from the file's header.
-    pub(crate) fn classify_compile(wasm: &[u8], err: &wasmtime::Error) -> Self {
-        match wasm.get(..8) {
-            Some(header) if header.starts_with(b"\0asm") => {
-                // Bytes 4..8 are the version and layer: 1,0,0,0 is a core module.
-                if header[4..8] == [1, 0, 0, 0] {
-                    LoadError::CoreModule
-                } else {
-                    LoadError::Invalid(format!("{err:#}"))
-                }
-            }
-            _ => LoadError::NotWasm,
-        }
-    }
-}
-
 impl PolicyModule {
-    pub(crate) fn link(sandbox: &Sandbox, name: &str, component: Component) -> Result<Self, LoadError> {
+    fn link(sandbox: &Sandbox, name: &str, component: Component, compiled: bool) -> Result<Self, LoadError> {
         // A component for another version of the contract fails to link with
         // a message about one missing import; say what actually happened.
         for (import, _) in component.component_type().imports(&sandbox.engine) {
@@ -102,17 +46,9 @@ impl PolicyModule {
         }
         let instance_pre =
             sandbox.linker.instantiate_pre(&component).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
-        let exports = match PolicyPre::new(instance_pre.clone()) {
-            Ok(pre) => Exports::Check(pre),
-            // Not a policy: an observer, or neither (then the policy world's
-            // complaint is the one to show, as most modules are policies).
-            Err(err) => match ObserverPre::new(instance_pre) {
-                Ok(pre) => Exports::Observe(pre),
-                Err(_) => return Err(LoadError::WrongWorld(format!("{err:#}"))),
-            },
-        };
+        let exports = Exports::new(instance_pre).map_err(|e| LoadError::WrongWorld(format!("{e:#}")))?;
         let validator = component.get_export_index(None, VALIDATOR);
-        Ok(PolicyModule { name: name.to_owned(), exports, validator, compiled: false })
+        Ok(PolicyModule { name: name.to_owned(), exports, validator, compiled })
     }
 
     /// The policy's name (its file name without `.wasm`).
@@ -122,14 +58,11 @@ impl PolicyModule {
 
     /// Whether it is an observer (post-receive only), not a policy.
     pub fn is_observer(&self) -> bool {
-        matches!(self.exports, Exports::Observe(_))
+        self.exports.is_observer()
     }
 
     pub(crate) fn instance_pre(&self) -> &InstancePre<HostState> {
-        match &self.exports {
-            Exports::Check(pre) => pre.instance_pre(),
-            Exports::Observe(pre) => pre.instance_pre(),
-        }
+        self.exports.instance_pre()
     }
 
     /// Whether loading it compiled it, rather than finding its compiled code
@@ -175,4 +108,92 @@ impl PolicyModule {
     pub fn has_validator(&self) -> bool {
         self.validator.is_some()
     }
+}
+
+impl Sandbox {
+    /// Reads, compiles (or takes from the cache) and links the component at
+    /// `path`, checking that it is a policy for this contract. A module
+    /// not in the cache is compiled there, however long that takes: what
+    /// `hookrt check` and `hookrt install` do ahead of pushes.
+    pub fn load(&self, name: &str, path: &Path) -> Result<PolicyModule, LoadError> {
+        self.load_by(name, path, None)
+    }
+
+    /// [`Sandbox::load`], giving up on a compile at `deadline` (a push's
+    /// time budget) with [`LoadError::NotCompiled`].
+    pub fn load_by(&self, name: &str, path: &Path, deadline: Option<Instant>) -> Result<PolicyModule, LoadError> {
+        let mut loaded = self.load_all(&[(name, path)], deadline);
+        loaded.pop().unwrap_or_else(|| Err(LoadError::Compile("no module was loaded (a bug in hookrt)".into())))
+    }
+
+    /// [`Sandbox::load_by`] for each `(name, path)`. Modules are read and
+    /// taken from the cache on as many threads as there are cores (one
+    /// deserialization does not wait for another); those not in the cache
+    /// are then compiled one at a time, smallest first: wasmtime compiles a
+    /// module's functions on every core already, and a small policy must
+    /// not wait behind the thousands of functions of a Python one. The
+    /// results are in the order given.
+    pub fn load_all(
+        &self,
+        policies: &[(&str, &Path)],
+        deadline: Option<Instant>,
+    ) -> Vec<Result<PolicyModule, LoadError>> {
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(policies.len());
+        let next = AtomicUsize::new(0);
+        // Each thread's modules, and those it read but did not find in the
+        // cache (with where they go there).
+        let work = || {
+            let (mut done, mut missed) = (Vec::new(), Vec::new());
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some((name, path)) = policies.get(index) else { return (done, missed) };
+                if let Some(component) = self.indexed(name, path) {
+                    done.push((index, PolicyModule::link(self, name, component, false)));
+                    continue;
+                }
+                match read_module(path) {
+                    Err(err) => done.push((index, Err(err))),
+                    Ok((wasm, meta)) => match self.cached(name, path, &meta, &wasm) {
+                        Ok(component) => done.push((index, PolicyModule::link(self, name, component, false))),
+                        Err(entry) => missed.push((index, wasm, entry)),
+                    },
+                }
+            }
+        };
+        let (mut loaded, mut missed) = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+            let (mut loaded, mut missed) = work();
+            for helper in helpers {
+                let (done, more) = helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                loaded.extend(done);
+                missed.extend(more);
+            }
+            (loaded, missed)
+        });
+        missed.sort_by_key(|(_, wasm, _)| wasm.len());
+        for (index, wasm, entry) in missed {
+            let name = policies[index].0;
+            let compiled = self.compile_missing(name, wasm, entry, deadline);
+            loaded.push((
+                index,
+                compiled.and_then(|(component, compiled)| PolicyModule::link(self, name, component, compiled)),
+            ));
+        }
+        loaded.sort_by_key(|(index, _)| *index);
+        loaded.into_iter().map(|(_, module)| module).collect()
+    }
+}
+
+/// The bytes of the module at `path`: a regular file (a symlink to one is
+/// followed) of sane size. A FIFO would block and `/dev/zero` never end.
+fn read_module(path: &Path) -> Result<(Vec<u8>, std::fs::Metadata), LoadError> {
+    let read_error = |source| LoadError::Read { path: path.to_owned(), source };
+    let meta = std::fs::metadata(path).map_err(read_error)?;
+    if !meta.is_file() {
+        return Err(LoadError::NotAFile { path: path.to_owned() });
+    }
+    if meta.len() > MAX_MODULE_BYTES {
+        return Err(LoadError::TooLarge { path: path.to_owned(), size: meta.len(), max: MAX_MODULE_BYTES });
+    }
+    Ok((std::fs::read(path).map_err(read_error)?, meta))
 }

@@ -11,8 +11,8 @@ use crate::git::{self, Repo};
 use crate::policy::{PolicyConfig, Settings};
 use crate::push::{HookKind, Push};
 use crate::sandbox::{PolicyModule, Sandbox};
+use crate::verdict::Emitted;
 use crate::verdict::Verdict;
-use crate::webhook::Emitted;
 
 /// What one case came to.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -113,7 +113,7 @@ fn commit(repo: &Repo, commit: &crate::git::Commit, deadline: Instant) -> Value 
     let (mut added, mut modified, mut removed) = (Vec::new(), Vec::new(), Vec::new());
     // As many paths as a policy may be given; a commit with more is sent
     // without them.
-    match repo.changes(commit.id, crate::sandbox::Limits::default().changes_max, Some(deadline)) {
+    match repo.changes(commit.id, crate::verdict::Limits::default().changes_max, Some(deadline)) {
         Ok(changes) => {
             for change in changes {
                 let path = change.path.to_string();

@@ -1,4 +1,5 @@
-//! What one policy run may use, and the memory limiter that enforces it.
+//! What one policy run may use, and what it grew past when it used more
+//! (the sandbox enforces them: `host::memory`, `sandbox::store`).
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ pub struct Limits {
     /// Wasm fuel: roughly one unit per instruction the guest executes.
     pub fuel: u64,
     /// Linear memories and tables in bytes, summed over every instance the
-    /// component creates (see [`MemoryBudget`]).
+    /// component creates.
     pub memory_bytes: usize,
     /// Wall-clock time from instantiation to verdict, host calls included.
     pub timeout: Duration,
@@ -52,10 +53,6 @@ pub const MAX_MEMORIES: usize = 16;
 /// vetoes of a few KiB; this leaves room for a policy that returns
 /// thousands before hookrt cuts them, and keeps hookrt's own copy small.
 pub const HOST_COPY_BYTES: usize = 16 << 20;
-
-/// What wasmtime stores per table element: a pointer (see
-/// `wasmtime::ResourceLimiter::table_growing`).
-const TABLE_ELEMENT_BYTES: usize = size_of::<usize>();
 
 /// What a policy grew past its memory budget: named in the failure the
 /// pusher and the audit log see.
@@ -109,89 +106,5 @@ impl std::fmt::Display for Grew {
                 HOST_COPY_BYTES >> 20
             ),
         }
-    }
-}
-
-/// The guest tried to grow its memories and tables past
-/// [`Limits::memory_bytes`]. It traps the guest, and the runner reports it
-/// as the memory cause.
-#[derive(Debug, thiserror::Error)]
-#[error("memory limit of {limit} bytes reached: {grew}")]
-pub struct MemoryCapExceeded {
-    pub limit: usize,
-    pub grew: Grew,
-}
-
-/// A `ResourceLimiter` that counts every linear memory and table of the
-/// store, of every instance the component makes, against one budget, and
-/// traps (rather than failing the grow) when it is reached, so the cause is
-/// reported as memory and not as whatever the guest does when an allocation
-/// fails. Memories and tables are counted when they are created (at their
-/// initial size) and whenever they grow.
-#[derive(Debug)]
-pub struct MemoryBudget {
-    limit: usize,
-    used: usize,
-}
-
-impl MemoryBudget {
-    pub fn new(limit: usize) -> Self {
-        MemoryBudget { limit, used: 0 }
-    }
-
-    fn grow(&mut self, added: usize, grew: impl FnOnce(usize) -> Grew) -> wasmtime::Result<bool> {
-        let total = self.used.saturating_add(added);
-        if total > self.limit {
-            return Err(MemoryCapExceeded { limit: self.limit, grew: grew(total) }.into());
-        }
-        self.used = total;
-        Ok(true)
-    }
-}
-
-impl wasmtime::ResourceLimiter for MemoryBudget {
-    fn memory_growing(&mut self, current: usize, desired: usize, max: Option<usize>) -> wasmtime::Result<bool> {
-        // Past its own maximum the grow fails anyway; it must not count.
-        if max.is_some_and(|max| desired > max) {
-            return Ok(false);
-        }
-        self.grow(desired.saturating_sub(current), |total| Grew::Memory { size: desired, total })
-    }
-
-    fn table_growing(&mut self, current: usize, desired: usize, max: Option<usize>) -> wasmtime::Result<bool> {
-        if max.is_some_and(|max| desired > max) {
-            return Ok(false);
-        }
-        let added = desired.saturating_sub(current).saturating_mul(TABLE_ELEMENT_BYTES);
-        self.grow(added, |total| Grew::Table { elements: desired, total })
-    }
-
-    fn instances(&self) -> usize {
-        MAX_INSTANCES
-    }
-
-    fn tables(&self) -> usize {
-        MAX_TABLES
-    }
-
-    fn memories(&self) -> usize {
-        MAX_MEMORIES
-    }
-}
-
-impl Grew {
-    /// What wasmtime's own refusal says grew, if it is one: the counts are
-    /// checked by wasmtime, which fails with a plain message
-    /// (`resource limit exceeded: instance count too high at 65`), and the
-    /// copy limit with a private error type, so the text is all there is to
-    /// go on. `tests/e2e/hostile/memory.rs` proves each is recognized.
-    pub(crate) fn from_wasmtime(message: &str) -> Option<Grew> {
-        if message.contains("fuel allocated for hostcalls has been exhausted") {
-            return Some(Grew::HostCopy);
-        }
-        let count = message.strip_prefix("resource limit exceeded: ")?;
-        [("instance ", Grew::Instances), ("table ", Grew::Tables), ("memory ", Grew::Memories)]
-            .into_iter()
-            .find_map(|(what, grew)| count.starts_with(what).then_some(grew))
     }
 }

@@ -1,4 +1,4 @@
-//! What a policy decided, in hookrt's own terms.
+//! A policy's answer, and how much of what it wrote hookrt keeps.
 
 /// One reason to reject, as a policy gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
