@@ -8,11 +8,11 @@ use std::time::Instant;
 
 use crate::audit;
 use crate::git::{self, Repo};
-use crate::policy::{ConfigError, Mode, PolicySet, PolicySpec, Scopes};
-use crate::push::{HookKind, Push};
+use crate::policy::{ConfigError, Planned, PolicySet, PolicySpec, Scopes, in_this_phase, observer_refused};
+use crate::push::Push;
 use crate::report::{PolicyEntry, Report, Status};
 use crate::sandbox::{EngineError, LoadError, PolicyModule, Sandbox};
-use crate::verdict::{Failure, PolicyRun, Skip};
+use crate::verdict::{Failure, PolicyRun};
 use crate::{timing, webhook};
 
 /// Everything a hook run needs; the `hookrt` binary fills it from git's
@@ -71,11 +71,14 @@ pub fn run_hook(request: &HookRequest) -> Result<Report, HookError> {
         // the default place still hears about the rejection.
         Err(err) => return Err(record_error(push, &Default::default(), err.into())),
     };
-    let mut report = evaluate(request, &set, started).map_err(|err| record_error(push, &set.audit, err))?;
+    let (mut report, repo) = evaluate(request, &set, started).map_err(|err| record_error(push, &set.audit, err))?;
     // After the refs moved: the push's events, queued for the webhooks
     // (sent by `webhook::deliver`, outside this run).
     if push.observers_run() {
-        webhook::queue_events(push, &request.object_dirs, &set, &mut report, started + set.budget);
+        let runs = report.entries.iter().filter_map(|e| Some((e.name.as_str(), e.mode, e.run()?)));
+        let queued = webhook::queue_events(push, repo, &request.object_dirs, &set, runs, started + set.budget);
+        report.queued = queued.deliveries;
+        report.notices.extend(queued.notices);
     }
     // A hook with no policy configured decides nothing: git runs all three
     // hooks for every push, and only those with policies leave a record.
@@ -99,37 +102,19 @@ fn record_error(push: &Push, audit: &crate::policy::AuditConfig, err: HookError)
     err
 }
 
-fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<Report, HookError> {
+/// Runs the policies the set plans for this push; the repository, if one
+/// was opened for them.
+fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<(Report, Option<Repo>), HookError> {
     let push = &request.push;
-    let pusher = push.pusher.as_ref().map(|p| p.name.as_str());
-    // Each policy of this hook: the ref updates it is handed, or why it
-    // does not run.
-    let plan: Vec<(&PolicySpec, Result<Vec<_>, Skip>)> = set
-        .policies
-        .iter()
-        .filter(|spec| runs_in(spec, push))
-        .map(|spec| {
-            let updates: Vec<_> = push.updates.iter().filter(|u| spec.refs.matches(&u.name)).cloned().collect();
-            let plan = if spec.mode == Mode::Disabled {
-                Err(Skip::Disabled)
-            } else if let Some(name) = pusher.filter(|name| spec.bypass.iter().any(|b| b == name)) {
-                Err(Skip::Bypassed(name.to_owned()))
-            } else if updates.is_empty() {
-                Err(Skip::NoMatchingRefs)
-            } else {
-                Ok(updates)
-            };
-            (spec, plan)
-        })
-        .collect();
-    let mut report = Report::new(push.hook, Vec::new(), None);
+    let plan = set.plan(push);
+    let mut report = Report::new(push.hook, Vec::new());
     // Refused overrides are news where policies run, not in every hook.
     if !plan.is_empty() {
         report.notices = set.notices.clone();
     }
     // The repository, the engine and the modules are set up only when some
     // policy runs, not for hooks whose policies are all skipped.
-    let runnable: Vec<&PolicySpec> = plan.iter().filter(|(_, plan)| plan.is_ok()).map(|(spec, _)| *spec).collect();
+    let runnable: Vec<&PolicySpec> = plan.iter().filter(|p| p.updates.is_ok()).map(|p| p.spec).collect();
     let deadline = started + set.budget;
     let (prepared, mut modules) = match runnable.is_empty() {
         true => (None, Vec::new().into_iter()),
@@ -139,16 +124,16 @@ fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<
             (Some((repo, sandbox)), modules.into_iter())
         }
     };
-    for (spec, plan) in plan {
-        let status = match plan {
+    for Planned { spec, updates } in plan {
+        let status = match updates {
             Err(skip) => Status::Skipped(skip),
             // One module was loaded for each policy that runs, in order.
             Ok(updates) => Status::Ran(match (&prepared, modules.next()) {
-                // A reference transaction runs its policies while the refs
-                // are locked and its observers once they moved; which one a
-                // module is, only its world says. (A module that did not
-                // load fails in `prepared`, where it can still reject.)
-                (Some(_), Some(module)) if !in_this_phase(push, module.as_ref().ok()) => continue,
+                (Some(_), Some(module))
+                    if !in_this_phase(push, module.as_ref().ok().map(PolicyModule::is_observer)) =>
+                {
+                    continue;
+                }
                 (Some((repo, sandbox)), Some(module)) => {
                     let push = Push { updates, ..push.clone() };
                     run_within_budget(sandbox, spec, module, &push, repo, deadline, set)
@@ -158,35 +143,11 @@ fn evaluate(request: &HookRequest, set: &PolicySet, started: Instant) -> Result<
         };
         report.entries.push(PolicyEntry::new(spec, status));
     }
-    report.repo = prepared.map(|(repo, _)| repo);
-    Ok(report)
-}
-
-/// Whether `spec` is one of the policies of `push`'s hook. A clone runs the
-/// server's policies: all that check a push before its refs move at
-/// pre-push, those marked `commit_msg` at commit-msg. A reference
-/// transaction that a push makes was checked by pre-receive already, so
-/// only policies that ask for `pushes` run again there.
-fn runs_in(spec: &PolicySpec, push: &Push) -> bool {
-    let checks_pushes = matches!(spec.hook, HookKind::PreReceive | HookKind::Update);
-    match push.hook {
-        HookKind::PrePush => checks_pushes,
-        HookKind::CommitMsg => checks_pushes && spec.commit_msg,
-        HookKind::ReferenceTransaction => {
-            spec.hook == push.hook && (spec.pushes || !push.transaction.is_some_and(|t| t.within_push))
-        }
-        hook => spec.hook == hook,
+    let repo = prepared.map(|(repo, _)| repo);
+    if let Some(repo) = &repo {
+        report.look_up_subjects(|id| repo.subject(id));
     }
-}
-
-/// Whether a module that loaded runs in this phase of a reference
-/// transaction; every other hook has one phase.
-fn in_this_phase(push: &Push, module: Option<&PolicyModule>) -> bool {
-    match (push.transaction, module) {
-        (Some(t), Some(module)) => module.is_observer() == t.committed,
-        (Some(t), None) => !t.committed,
-        (None, _) => true,
-    }
+    Ok((report, repo))
 }
 
 /// The modules loaded for the policies that run, in the policy set's order.
@@ -236,6 +197,12 @@ fn run_within_budget(
     // A module that could not be loaded fails for that reason, whatever
     // is left of the budget (a compile that ran out of it took it all).
     let module = match module {
+        Ok(module)
+            if module.is_observer()
+                && let Some(refused) = observer_refused(spec.hook, &spec.name) =>
+        {
+            return PolicyRun::failed(&spec.name, Failure::Load(refused));
+        }
         Ok(module) => module,
         Err(LoadError::NotCompiled { .. }) => {
             return PolicyRun::failed(&spec.name, Failure::NotCompiled { budget: set.budget });

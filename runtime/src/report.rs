@@ -7,17 +7,17 @@
 //! policy must not be able to move the pusher's cursor, clear the screen or
 //! forge `remote:` lines of its own.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use gix::ObjectId;
-
-use crate::git::Repo;
 use crate::policy::{Mode, OnFailure, PolicySpec, Scope};
 use crate::push::HookKind;
 use crate::verdict::{Failure, MAX_VETOES, PolicyRun, Skip, Verdict, Veto};
 
 /// How many hex digits of a commit id are shown.
 const SHORT_ID: usize = 12;
+/// How many characters of a commit's subject are shown.
+const SUBJECT_MAX: usize = 72;
 
 /// The verdicts of every policy of one hook run, and why any did not run.
 pub struct Report {
@@ -31,8 +31,10 @@ pub struct Report {
     /// Webhook deliveries queued (post-receive); `hookrt run` starts a
     /// deliverer when there are any.
     pub queued: usize,
-    /// For looking up the subjects of vetoed commits.
-    pub(crate) repo: Option<Repo>,
+    /// The subjects of the commits vetoes and warnings name, by the id as
+    /// the policy wrote it: looked up by the hook run while the repository
+    /// was open ([`Report::look_up_subjects`]), so a report is data alone.
+    pub subjects: BTreeMap<String, String>,
 }
 
 /// One policy's part in a hook run.
@@ -99,8 +101,23 @@ impl PolicyEntry {
 }
 
 impl Report {
-    pub(crate) fn new(hook: HookKind, entries: Vec<PolicyEntry>, repo: Option<Repo>) -> Self {
-        Report { hook, entries, notices: Vec::new(), audit_error: None, queued: 0, repo }
+    pub(crate) fn new(hook: HookKind, entries: Vec<PolicyEntry>) -> Self {
+        Report { hook, entries, notices: Vec::new(), audit_error: None, queued: 0, subjects: BTreeMap::new() }
+    }
+
+    /// Fills [`Report::subjects`] for every commit a veto or warning names,
+    /// with `subject` (the commit's subject line, if the id is a commit's).
+    pub fn look_up_subjects(&mut self, subject: impl Fn(&str) -> Option<String>) {
+        let named = self.runs().flat_map(|run| {
+            let vetoes = match &run.outcome {
+                Ok(Verdict::Reject(vetoes)) => vetoes.as_slice(),
+                _ => &[],
+            };
+            vetoes.iter().chain(&run.warnings).filter_map(|veto| veto.commit.as_deref())
+        });
+        let found: Vec<(String, String)> =
+            named.filter_map(|id| Some((id.to_owned(), subject(id)?.chars().take(SUBJECT_MAX).collect()))).collect();
+        self.subjects.extend(found);
     }
 
     /// The runs of the policies that ran.
@@ -265,7 +282,7 @@ impl Report {
         let _ = writeln!(out, "{heading} {}", veto.ref_name);
         if let Some(commit) = &veto.commit {
             let short: String = commit.chars().take(SHORT_ID).collect();
-            match self.subject(commit) {
+            match self.subjects.get(commit) {
                 Some(subject) => {
                     let _ = writeln!(out, "  commit {short}  {subject}");
                 }
@@ -278,13 +295,6 @@ impl Report {
         for line in veto.detail.trim_end().lines() {
             let _ = writeln!(out, "  {line}");
         }
-    }
-
-    /// The subject of the commit a policy named, if it is one.
-    fn subject(&self, id: &str) -> Option<String> {
-        let id = ObjectId::from_hex(id.as_bytes()).ok()?;
-        let commit = self.repo.as_ref()?.commit(id).ok()?;
-        Some(commit.subject().chars().take(72).collect())
     }
 }
 
@@ -317,6 +327,16 @@ fn render_failure_detail(out: &mut String, failure: &Failure) {
         _ => {}
     }
     let _ = writeln!(out, "  {}", failure.advice());
+}
+
+/// `text` as GitLab's web interface shows it (a merge, an edit in the
+/// browser: `GL_PROTOCOL=web`, [`PushContext::protocol`]): it shows only the
+/// lines that start with `GL-HOOK-ERR:` and hides the rest, so every line
+/// gets that prefix. A `git push` shows the lines as they are.
+///
+/// [`PushContext::protocol`]: crate::pusher::PushContext::protocol
+pub fn for_gitlab_web(text: &str) -> String {
+    text.lines().map(|line| format!("GL-HOOK-ERR: {line}\n")).collect()
 }
 
 /// `text` with every control character but newline and tab replaced by

@@ -243,6 +243,13 @@ impl Repo {
         Ok((id, size))
     }
 
+    /// The subject line of the commit whose full hex id is `id` (as a policy
+    /// named it), if it is one.
+    pub fn subject(&self, id: &str) -> Option<String> {
+        let id = ObjectId::from_hex(id.as_bytes()).ok()?;
+        Some(self.commit(id).ok()?.subject().to_owned())
+    }
+
     /// Reads and decodes one commit.
     pub fn commit(&self, id: ObjectId) -> Result<Commit, ReadError> {
         let mut buf = Vec::new();

@@ -4,6 +4,7 @@
 
 mod config;
 mod paths;
+mod plan;
 mod refs;
 mod scope;
 mod settings;
@@ -13,6 +14,7 @@ pub use config::{
     AuditSection, CONFIG_FILE, ConfigError, ConfigFile, Entry, Mode, ModuleSource, OnFailure, PolicyConfig,
     PushSection, TrustSection,
 };
+pub use plan::{Planned, in_this_phase, observer_refused};
 pub use refs::RefFilter;
 pub use scope::{AuditConfig, DEFAULT_BUDGET, DEFAULT_GLOBAL_DIR, Pin, PolicySet, PolicySpec, Scope, Scopes};
 pub use settings::{Origin, Setting, SettingProblem, SettingValue, Settings};

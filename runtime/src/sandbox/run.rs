@@ -20,8 +20,9 @@ use crate::timing;
 use crate::verdict::{Failure, Limits, PolicyRun, SettingProblem, Verdict};
 
 impl Sandbox {
-    /// Runs `module` over `push` in a fresh store capped by `limits`. A
-    /// policy with a validator has its settings checked first; problems fail
+    /// Runs `module` over `push` in a fresh store capped by `limits` (the
+    /// caller has planned it for this hook: see `policy::plan`). A policy
+    /// with a validator has its settings checked first; problems fail
     /// it closed. Never fails: a policy that does not produce a verdict gets
     /// a [`Failure`] as its outcome.
     pub fn run(
@@ -33,15 +34,6 @@ impl Sandbox {
         settings: &Arc<Settings>,
     ) -> PolicyRun {
         let started = Instant::now();
-        if module.is_observer() && !push.observers_run() {
-            return PolicyRun::failed(
-                &module.name,
-                Failure::Load(format!(
-                    "it is an observer (the `observer` world), which runs after the refs moved; set `hook = \"post-receive\"` (or post-update, reference-transaction) in its [policy.{}] entry",
-                    module.name
-                )),
-            );
-        }
         let mut store = self.store(limits, Some(repo), push.updates.clone(), settings);
         let mut outcome = call_check(&mut store, module, push, limits)
             .unwrap_or_else(|err| Err(classify(&err, &limits, &store.data().stderr.contents())));

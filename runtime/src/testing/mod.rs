@@ -80,6 +80,24 @@ pub fn dry_run(
         context: Default::default(),
         transaction: None,
     };
-    let run = sandbox.run(module, &push, repo.clone(), limits, settings);
-    Ok(crate::Report::new(hook, vec![crate::PolicyEntry::alone(run)], Some(repo)))
+    let run = run_policy(sandbox, module, &push, &repo, limits, settings);
+    let mut report = crate::Report::new(hook, vec![crate::PolicyEntry::alone(run)]);
+    report.look_up_subjects(|id| repo.subject(id));
+    Ok(report)
+}
+
+/// Runs `module` as policy of `push`'s hook, as a push would (an observer
+/// refused outside the hooks that run observers).
+fn run_policy(
+    sandbox: &crate::Sandbox,
+    module: &crate::sandbox::PolicyModule,
+    push: &crate::push::Push,
+    repo: &crate::git::Repo,
+    limits: crate::Limits,
+    settings: &std::sync::Arc<crate::policy::Settings>,
+) -> crate::PolicyRun {
+    match crate::policy::observer_refused(push.hook, module.name()).filter(|_| module.is_observer()) {
+        Some(refused) => crate::PolicyRun::failed(module.name(), crate::Failure::Load(refused)),
+        None => sandbox.run(module, push, repo.clone(), limits, settings),
+    }
 }

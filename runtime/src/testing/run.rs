@@ -106,7 +106,7 @@ pub fn run_case(
             context: case.context.clone(),
             transaction: None,
         };
-        let run = sandbox.run(module, &push, repo.clone(), limits, settings);
+        let run = super::run_policy(sandbox, module, &push, &repo, limits, settings);
         fuel += run.fuel_used;
         output.extend(run.output);
         warnings.extend(run.warnings.into_iter().map(|w| w.summary));

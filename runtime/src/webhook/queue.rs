@@ -12,7 +12,15 @@ use crate::audit::AuditLog;
 use crate::git::Repo;
 use crate::policy::{Mode, PolicySet};
 use crate::push::{HookKind, Push};
-use crate::report::{Report, Status};
+use crate::verdict::PolicyRun;
+
+/// What [`queue_events`] did: how many deliveries it queued, and what the
+/// pusher should hear about those it could not.
+#[derive(Debug, Default)]
+pub struct Queued {
+    pub deliveries: usize,
+    pub notices: Vec<String>,
+}
 
 /// An event ready to go: its full name, its ref, its body.
 struct Event {
@@ -22,41 +30,46 @@ struct Event {
 }
 
 /// Queues, for every webhook that wants it, the built-in event of each ref
-/// update and each event an observer emitted. Only observers that finished
-/// count, and not those in evaluate mode (the pusher sees what they would
-/// have sent). Problems become notices: the refs have moved, and nothing
-/// here may change that.
-pub(crate) fn queue_events(
+/// update and each event an observer emitted, from the `runs` of this
+/// hook (each with its policy's name and mode). Only observers that
+/// finished count, and not those in evaluate mode (the pusher sees what
+/// they would have sent). `repo` is the one the policies read, if they
+/// did. Problems become notices: the refs have moved, and nothing here may
+/// change that.
+pub(crate) fn queue_events<'a>(
     push: &Push,
+    repo: Option<Repo>,
     object_dirs: &[PathBuf],
     set: &PolicySet,
-    report: &mut Report,
+    runs: impl Iterator<Item = (&'a str, Mode, &'a PolicyRun)>,
     deadline: Instant,
-) {
+) -> Queued {
+    let mut queued = Queued::default();
     let hooks = &set.webhooks.hooks;
     if hooks.is_empty() {
-        return;
+        return queued;
     }
+    let runs: Vec<_> = runs.collect();
     // Push events come from post-receive alone, once a push, as on GitLab
     // and Gitea: post-update and a committed reference transaction of the
     // same push would send them twice, and a ref changed outside a push
     // (`git update-ref`) is no push. Observers' own events go out from
     // whichever hook they ran in; without any, those hooks open nothing.
     let push_events = push.hook == HookKind::PostReceive;
-    let emitted = report.entries.iter().any(|e| matches!(&e.status, Status::Ran(run) if !run.events.is_empty()));
+    let emitted = runs.iter().any(|(_, _, run)| !run.events.is_empty());
     if !push_events && !emitted {
-        return;
+        return queued;
     }
     let wants = |name: &str, ref_name: Option<&str>| hooks.iter().any(|h| h.wants(name, ref_name));
     let mut events = Vec::new();
-    let repo = match report.repo.clone() {
+    let repo = match repo {
         Some(repo) => Ok(repo),
         None => Repo::open(&push.git_dir, object_dirs, push.when(), &push.updates),
     };
     // Who pushed, and the project: the same in every payload of the push.
     let common = repo.as_ref().ok().map(|repo| gitlab::common(repo, push));
     match &repo {
-        Err(err) => report.notices.push(format!("no webhook events for this push: {err}")),
+        Err(err) => queued.notices.push(format!("no webhook events for this push: {err}")),
         Ok(_) if !push_events => {}
         // A payload is built (its commits walked) only for a webhook that
         // wants it.
@@ -70,26 +83,25 @@ pub(crate) fn queue_events(
                         gitlab::extend(&mut body, common.clone().unwrap_or_default());
                         events.push(Event { name: name.to_owned(), ref_name: Some(update.name.clone()), body });
                     }
-                    Err(err) => report.notices.push(format!("no push event for {}: {err}", update.name)),
+                    Err(err) => queued.notices.push(format!("no push event for {}: {err}", update.name)),
                 }
             }
         }
     }
-    for entry in &report.entries {
-        let Status::Ran(run) = &entry.status else { continue };
+    for (policy, mode, run) in runs {
         if run.outcome.is_err() || run.events.is_empty() {
             continue;
         }
-        if entry.mode == Mode::Evaluate {
-            report.notices.push(format!(
+        if mode == Mode::Evaluate {
+            queued.notices.push(format!(
                 "evaluate: policy {} emitted {} event(s); none is delivered in evaluate mode",
-                entry.name,
+                policy,
                 run.events.len()
             ));
             continue;
         }
         for emitted in &run.events {
-            let name = format!("{}/{}", entry.name, emitted.name);
+            let name = format!("{policy}/{}", emitted.name);
             if !wants(&name, emitted.ref_name.as_deref()) {
                 continue;
             }
@@ -97,7 +109,7 @@ pub(crate) fn queue_events(
             let mut body = json!({
                 "object_kind": "hookrt_event",
                 "event_name": name,
-                "policy": entry.name,
+                "policy": policy,
                 "name": emitted.name,
                 "ref": emitted.ref_name,
                 "before": update.map(|u| u.old.to_string()),
@@ -118,7 +130,7 @@ pub(crate) fn queue_events(
         })
         .collect();
     if deliveries.is_empty() {
-        return;
+        return queued;
     }
     let outbox = Outbox::for_repository(&push.git_dir);
     let audit = AuditLog::for_repository(&push.git_dir, &set.audit);
@@ -127,9 +139,9 @@ pub(crate) fn queue_events(
             for delivery in &deliveries {
                 DeliveryRecord::new(&push.git_dir, delivery, "queued").write(audit.as_ref());
             }
-            report.queued = deliveries.len();
+            queued.deliveries = deliveries.len();
             if !dropped.is_empty() {
-                report.notices.push(format!(
+                queued.notices.push(format!(
                     "the webhook queue is full ({} undelivered); the {} oldest were dropped (see the audit log)",
                     set.webhooks.queue_max,
                     dropped.len()
@@ -144,6 +156,7 @@ pub(crate) fn queue_events(
                 record.write(audit.as_ref());
             }
         }
-        Err(err) => report.notices.push(format!("{} webhook deliveries are lost: {err}", deliveries.len())),
+        Err(err) => queued.notices.push(format!("{} webhook deliveries are lost: {err}", deliveries.len())),
     }
+    queued
 }
