@@ -36,7 +36,7 @@ TARGETS = [
      lambda m: m["pre-push"]["wall"] * 1000, "ms", 100.0, "le"),
 ]
 
-# A policy's fuel unless its configuration says otherwise (runtime/src/sandbox/limits.rs).
+# A policy's fuel unless its configuration says otherwise (runtime/src/verdict/limits.rs).
 DEFAULT_FUEL = 5_000_000_000
 
 # hookrt's phases, in the order a hook run goes through them (see

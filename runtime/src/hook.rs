@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::audit;
 use crate::git::{self, Repo};
-use crate::policy::{ConfigError, Planned, PolicySet, PolicySpec, Scopes, in_this_phase, observer_refused};
+use crate::policy::{Planned, PolicySet, PolicySetError, PolicySpec, Scopes, in_this_phase, observer_refused};
 use crate::push::Push;
 use crate::report::{PolicyEntry, Report, Status};
 use crate::sandbox::{EngineError, LoadError, PolicyModule, Sandbox};
@@ -41,7 +41,7 @@ pub struct HookRequest {
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] PolicySetError),
     #[error(transparent)]
     Repository(#[from] git::OpenError),
     #[error(transparent)]

@@ -26,6 +26,9 @@ use gix::bstr::ByteSlice;
 
 use crate::push::HookKind;
 
+// Where `install` puts things is the policy set's rule too (`Scopes::resolve`).
+pub use crate::policy::{default_policy_dir, hooks_dir};
+
 const PREVIOUS_KEY: &str = "hookrt.previousHooksPath";
 const HOOKS_PATH_KEY: &str = "core.hooksPath";
 /// How long an install waits for the config lock that another install, or
@@ -92,16 +95,6 @@ pub enum InstallError {
     Config { path: PathBuf, message: String },
     #[error("cannot lock {path} (another `hookrt install`, or git changing the config, holds it): {message}")]
     Locked { path: PathBuf, message: String },
-}
-
-/// The directory of hook scripts hookrt installs into `git_dir`.
-pub fn hooks_dir(git_dir: &Path) -> PathBuf {
-    git_dir.join("hookrt").join("hooks")
-}
-
-/// The default policy directory of `git_dir`.
-pub fn default_policy_dir(git_dir: &Path) -> PathBuf {
-    git_dir.join("hookrt").join("policies")
 }
 
 /// Makes git run hookrt as `git_dir`'s pre-receive, update and post-receive

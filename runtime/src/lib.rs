@@ -7,13 +7,17 @@
 //! veto. The contract policies are built against is the WIT package
 //! `hookrt:policy@0.1.0` in `wit/`.
 //!
-//! The data flows one way, and the modules follow it:
+//! The data flows one way, and the modules follow it (docs/architecture.md
+//! is the map, and a test holds the imports to it):
 //! [`push`] and [`pusher`] (what git and the layer in front of it say) →
 //! [`policy`] (which modules, from which scope, with which limits, mode
-//! and settings) →
-//! [`sandbox`] (wasmtime) ↔ the host interfaces over [`git`] →
-//! [`verdict`] → [`report`] (what the pusher sees) and [`audit`] (what the
-//! admin keeps); after the push, [`webhook`] (events to the outside). [`hook`] drives one run end to end; [`install`] wires a repository to the binary.
+//! and settings; [`policy::PolicySet::plan`] picks those of one hook) →
+//! [`sandbox`] (wasmtime: engine ← module ← store ← run), which policies
+//! call back through the host interfaces over [`git`] →
+//! [`verdict`] (the outcome model, importing nothing of hookrt) →
+//! [`report`] (what the pusher sees) and [`audit`] (what the admin keeps);
+//! after the push, [`webhook`] (events to the outside). [`hook`] drives one
+//! run end to end; [`install`] wires a repository to the binary.
 //!
 //! # Embedding
 //!
@@ -23,7 +27,7 @@
 //!
 //! ```no_run
 //! use hookrt::push::{Push, parse_ref_updates};
-//! use hookrt::policy::{DEFAULT_GLOBAL_DIR, Scopes};
+//! use hookrt::policy::Scopes;
 //! use hookrt::{HookKind, HookRequest, PushContext, Pusher, git, run_hook};
 //! use std::path::PathBuf;
 //!
@@ -32,12 +36,9 @@
 //! let stdin = b"0000000000000000000000000000000000000000 \
 //!               1111111111111111111111111111111111111111 refs/heads/main\n";
 //! let request = HookRequest {
-//!     scopes: Scopes {
-//!         global: Some(PathBuf::from(DEFAULT_GLOBAL_DIR)),
-//!         global_required: false,
-//!         repository: git_dir.join("hookrt/policies"),
-//!         repository_required: true,
-//!     },
+//!     // /etc/hookrt and <GIT_DIR>/hookrt/policies, as `hookrt run` finds
+//!     // them; name either to require it.
+//!     scopes: Scopes::resolve(None, None, &git_dir),
 //!     cache_dir: Some(PathBuf::from("/var/cache/hookrt")),
 //!     // Inside git's pre-receive, this picks up the quarantine directory.
 //!     object_dirs: git::object_dirs(&git_dir, |k| std::env::var_os(k)),

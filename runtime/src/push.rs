@@ -302,7 +302,7 @@ pub struct Push {
 
 impl Push {
     /// Whether the refs have already moved when the hook runs.
-    pub fn when(&self) -> crate::git::When {
+    pub fn when(&self) -> When {
         let moved = match self.hook {
             HookKind::PostReceive => true,
             // git names the refs but not where they were: each update is
@@ -312,7 +312,7 @@ impl Push {
             HookKind::ReferenceTransaction => self.transaction.is_some_and(|t| t.committed),
             _ => false,
         };
-        if moved { crate::git::When::After } else { crate::git::When::Before }
+        if moved { When::After } else { When::Before }
     }
 }
 
@@ -326,6 +326,15 @@ impl Push {
             _ => false,
         }
     }
+}
+
+/// Whether the hook runs before the refs it is told about move (pre-receive,
+/// update, a prepared transaction) or after (post-receive, post-update, a
+/// committed transaction): which refs stood "before the push" follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Before,
+    After,
 }
 
 /// A reference-transaction hook's run.

@@ -5,6 +5,7 @@ mod receiver;
 mod servers;
 mod support;
 
+mod architecture;
 mod audit;
 mod bad_input;
 mod big_push;

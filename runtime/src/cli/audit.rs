@@ -12,7 +12,7 @@ use hookrt::audit::read::{self, RunEntry};
 use hookrt::audit::{AuditLog, html, metrics::Metrics};
 use hookrt::policy::{Mode, PolicySet, RefFilter};
 
-use super::run::RepoDirs;
+use super::dirs::RepoDirs;
 
 /// Summarize the audit log per policy: runs, vetoes, what evaluate mode
 /// would have vetoed, failures by cause, p50/p95 time and fuel; or, with a

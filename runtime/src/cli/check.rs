@@ -4,10 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use hookrt::policy::{PolicySet, PolicySpec, Scope, Settings};
+use hookrt::policy::{PolicySet, PolicySpec, Scope, Settings, observer_refused};
 use hookrt::sandbox::PolicyModule;
 use hookrt::{HookKind, Sandbox};
 use sha2::{Digest, Sha256};
+
+use super::dirs::RepoDirs;
 
 /// Load the configuration (the server's and the repository's), compile
 /// every policy into the compiled-code cache (run it as the account that
@@ -17,21 +19,19 @@ use sha2::{Digest, Sha256};
 /// to a policy that cannot check them) do not change the exit status.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// The repository [default: the current directory].
-    git_dir: Option<PathBuf>,
-    /// The policy directory [default: <GIT_DIR>/hookrt/policies].
-    #[arg(long, value_name = "DIR")]
-    policy_dir: Option<PathBuf>,
-    /// The server-wide policies and hookrt.toml [default: $HOOKRT_GLOBAL_DIR,
-    /// else /etc/hookrt if it exists].
-    #[arg(long, value_name = "DIR")]
-    global_dir: Option<PathBuf>,
+    /// The repository (the same as --git-dir).
+    #[arg(value_name = "GIT_DIR", conflicts_with = "git_dir")]
+    repository: Option<PathBuf>,
+    #[command(flatten)]
+    dirs: RepoDirs,
 }
 
 impl CheckArgs {
     pub fn run(self) -> anyhow::Result<ExitCode> {
-        let git_dir = self.git_dir.unwrap_or_else(|| PathBuf::from("."));
-        let scopes = super::run::scopes(self.global_dir, self.policy_dir, &git_dir);
+        let mut dirs = self.dirs;
+        dirs.git_dir = self.repository.or(dirs.git_dir);
+        let git_dir = dirs.git_dir()?;
+        let scopes = dirs.scopes(&git_dir);
         let dir = scopes.repository.clone();
         // What hookrt.toml pins and this server lacks is fetched first, as
         // `hookrt pull` would (a push would fail closed without it).
@@ -54,7 +54,7 @@ impl CheckArgs {
             broken += 1;
             outln!("error  {notice}");
         }
-        let cache = super::run::default_cache_dir();
+        let cache = super::dirs::default_cache_dir();
         let sandbox = Sandbox::new(cache.as_deref())?;
         if let Some(warning) = sandbox.cache_warning() {
             broken += 1;
@@ -72,13 +72,9 @@ impl CheckArgs {
                     continue;
                 }
             };
-            if module.is_observer() && !spec.hook.has_observers() {
+            if let Some(refused) = observer_refused(spec.hook, &spec.name).filter(|_| module.is_observer()) {
                 broken += 1;
-                outln!(
-                    "error  {}: it is an observer, which runs after the refs moved; set `hook = \"post-receive\"` (or post-update, reference-transaction) in its [policy.{}] entry",
-                    spec.name,
-                    spec.name
-                );
+                outln!("error  {}: {refused}", spec.name);
                 continue;
             }
             match sandbox.validate(&module, spec.limits, &spec.settings) {

@@ -11,7 +11,7 @@ use hookrt::install::{self, InstallOptions, Side};
 use hookrt::push::Push;
 use hookrt::{HookKind, HookRequest, git};
 
-use super::run::{RunArgs, default_cache_dir, tell_pusher};
+use super::run::{RunArgs, tell_pusher};
 
 /// Run the server's policies in this clone before pushing (pre-push) and
 /// committing (commit-msg).
@@ -145,7 +145,7 @@ fn check(run: &RunArgs, stdin: &[u8]) -> anyhow::Result<bool> {
     }
     let request = HookRequest {
         scopes,
-        cache_dir: run.cache_dir.clone().or_else(default_cache_dir),
+        cache_dir: run.cache.dir(),
         object_dirs,
         refs,
         push: Push {

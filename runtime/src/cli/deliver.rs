@@ -7,7 +7,7 @@ use anyhow::Context;
 use hookrt::policy::PolicySet;
 use hookrt::webhook;
 
-use super::run::RepoDirs;
+use super::dirs::RepoDirs;
 
 /// Send the webhook events queued in a repository's outbox, retrying with
 /// backoff until each is delivered or given up (every step is in the audit

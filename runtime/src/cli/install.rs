@@ -42,7 +42,7 @@ impl InstallArgs {
         outln!("  hooks:    {}", installed.hooks_dir.display());
         outln!("  policies: {} (drop *.wasm here)", installed.policy_dir.display());
         outln!("  chained:  {} (hooks there still run after hookrt's)", installed.chained.display());
-        let scopes = super::run::scopes(None, Some(installed.policy_dir.clone()), &self.git_dir);
+        let scopes = super::dirs::scopes(None, Some(installed.policy_dir.clone()), &self.git_dir);
         compile(&scopes)?;
         super::publish::publish(&self.git_dir, &scopes);
         Ok(ExitCode::SUCCESS)
@@ -65,7 +65,7 @@ pub(crate) fn compile(scopes: &Scopes) -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let sandbox = Sandbox::new(super::run::default_cache_dir().as_deref())?;
+    let sandbox = Sandbox::new(super::dirs::default_cache_dir().as_deref())?;
     if let Some(warning) = sandbox.cache_warning() {
         outln!("  warning:  {warning}");
     }

@@ -22,6 +22,7 @@ mod audit;
 mod check;
 mod client;
 mod deliver;
+mod dirs;
 mod hooks;
 mod install;
 mod oci;
@@ -33,6 +34,7 @@ mod test_report;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use hookrt::HookKind;
 
 /// A WebAssembly-sandboxed runtime for git server hooks.
 #[derive(Debug, Parser)]
@@ -62,7 +64,14 @@ impl Command {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self {
             Command::Install(args) => args.run(),
-            Command::Run(args) => args.run(),
+            Command::Run(args) => match args.hook {
+                HookKind::PreReceive | HookKind::Update | HookKind::PostReceive => args.run_receive(),
+                HookKind::ReferenceTransaction => hooks::reference_transaction(&args),
+                HookKind::PostUpdate => hooks::post_update(&args),
+                HookKind::PushToCheckout => hooks::push_to_checkout(&args),
+                HookKind::ProcReceive => hooks::proc_receive(&args),
+                HookKind::PrePush | HookKind::CommitMsg => client::run_hook(&args),
+            },
             Command::Test(args) => args.run(),
             Command::Check(args) => args.run(),
             Command::Deliver(args) => args.run(),

@@ -10,7 +10,7 @@ use hookrt::oci::registry::{self, Artifact, SigningKey};
 use hookrt::oci::{OciRef, Trust};
 use hookrt::policy::Scopes;
 
-use super::run::RepoDirs;
+use super::dirs::RepoDirs;
 
 /// Publish a policy component to an OCI registry (CNCF Wasm layout),
 /// optionally signed, and print the reference pinned to its digest, to
@@ -80,7 +80,7 @@ impl PushArgs {
             .name
             .or_else(|| self.module.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "policy".into());
-        let sandbox = Sandbox::new(super::run::default_cache_dir().as_deref())?;
+        let sandbox = Sandbox::new(super::dirs::default_cache_dir().as_deref())?;
         let module = sandbox
             .load(&name, &self.module)
             .with_context(|| format!("{} cannot be published", self.module.display()))?;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use hookrt::client::{POLICY_REF, publish};
 
-use super::run::RepoDirs;
+use super::dirs::RepoDirs;
 
 /// Publish a repository's policy set (its server-wide and own policies and
 /// settings, without webhooks) as refs/hookrt/policies, which `hookrt client

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, bail};
-use hookrt::policy::{DEFAULT_GLOBAL_DIR, Scopes};
 use hookrt::push::{self, Push};
 use hookrt::webhook::Outbox;
-use hookrt::{HookKind, HookRequest, PushContext, Pusher, git, install};
+use hookrt::{HookKind, HookRequest, PushContext, Pusher, git};
+
+use super::dirs::{CacheDir, RepoDirs};
 
 /// Run the policies of one git hook (git calls this through the scripts
 /// `hookrt install` and `hookrt client install` write).
@@ -22,62 +23,19 @@ pub struct RunArgs {
     pub(crate) args: Vec<String>,
     #[command(flatten)]
     pub(crate) dirs: RepoDirs,
-    /// Where compiled policies are cached [default: $HOOKRT_CACHE_DIR,
-    /// $XDG_CACHE_HOME/hookrt or ~/.cache/hookrt].
-    #[arg(long, value_name = "DIR")]
-    pub(crate) cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) cache: CacheDir,
     /// A hooks directory whose hook of the same name runs after hookrt's
     /// policies accept (the hooks that were active before `hookrt install`).
     #[arg(long, value_name = "DIR")]
     pub(crate) chain: Option<PathBuf>,
 }
 
-/// Which repository, and where its policies and `hookrt.toml`s are (`run`
-/// and `deliver` take the same).
-#[derive(Debug, Clone, clap::Args)]
-pub struct RepoDirs {
-    /// The repository [default: $GIT_DIR, else the current directory].
-    #[arg(long, value_name = "DIR")]
-    pub git_dir: Option<PathBuf>,
-    /// Where the policies live [default: <GIT_DIR>/hookrt/policies].
-    #[arg(long, value_name = "DIR")]
-    pub policy_dir: Option<PathBuf>,
-    /// The server-wide policies and hookrt.toml [default: $HOOKRT_GLOBAL_DIR,
-    /// else /etc/hookrt if it exists].
-    #[arg(long, value_name = "DIR")]
-    pub global_dir: Option<PathBuf>,
-}
-
-impl RepoDirs {
-    /// The repository: `--git-dir`, else `$GIT_DIR` (git sets it for
-    /// hooks), else the current directory; absolute.
-    pub fn git_dir(&self) -> anyhow::Result<PathBuf> {
-        let dir = match &self.git_dir {
-            Some(dir) => dir.clone(),
-            None => std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from),
-        };
-        std::path::absolute(&dir).context("cannot resolve the git directory")
-    }
-
-    /// The scopes of the repository at `git_dir`.
-    pub fn scopes(&self, git_dir: &Path) -> Scopes {
-        scopes(self.global_dir.clone(), self.policy_dir.clone(), git_dir)
-    }
-}
-
 impl RunArgs {
-    pub fn run(self) -> anyhow::Result<ExitCode> {
-        match self.hook {
-            HookKind::PreReceive | HookKind::Update | HookKind::PostReceive => self.run_receive(),
-            HookKind::ReferenceTransaction => super::hooks::reference_transaction(&self),
-            HookKind::PostUpdate => super::hooks::post_update(&self),
-            HookKind::PushToCheckout => super::hooks::push_to_checkout(&self),
-            HookKind::ProcReceive => super::hooks::proc_receive(&self),
-            HookKind::PrePush | HookKind::CommitMsg => super::client::run_hook(&self),
-        }
-    }
-
-    fn run_receive(&self) -> anyhow::Result<ExitCode> {
+    /// pre-receive, update and post-receive (the other hooks are
+    /// `hooks.rs`'s and, on a clone, `client.rs`'s: `cli::Command::run`
+    /// picks).
+    pub(crate) fn run_receive(&self) -> anyhow::Result<ExitCode> {
         // Read all of stdin first: a chained hook gets the same bytes, even
         // when hookrt's own policies cannot run.
         let mut stdin = Vec::new();
@@ -122,7 +80,7 @@ impl RunArgs {
         let git_dir = self.dirs.git_dir()?;
         Ok(HookRequest {
             scopes: self.dirs.scopes(&git_dir),
-            cache_dir: self.cache_dir.clone().or_else(default_cache_dir),
+            cache_dir: self.cache.dir(),
             object_dirs: git::object_dirs(&git_dir, |k| std::env::var_os(k)),
             refs: None,
             push: Push {
@@ -189,40 +147,16 @@ pub(crate) fn decide(hook: HookKind, request: anyhow::Result<HookRequest>) -> bo
     }
 }
 
-/// Writes `text` to standard error, which git passes to the pusher. GitLab's
-/// web interface (a merge, an edit in the browser: `GL_PROTOCOL=web`) shows
-/// only the lines that start with `GL-HOOK-ERR:` and hides the rest, so there
-/// every line gets that prefix; a `git push` shows the lines as they are.
+/// Writes `text` to standard error, which git passes to the pusher, as
+/// GitLab's web interface shows it when the push comes from there
+/// (`GL_PROTOCOL=web`; see `report::for_gitlab_web`).
 pub(crate) fn tell_pusher(text: &str) {
     if text.is_empty() {
         return;
     }
     let web = std::env::var("GL_PROTOCOL").is_ok_and(|p| p == "web");
-    let text = if web { text.lines().map(|l| format!("GL-HOOK-ERR: {l}\n")).collect() } else { text.to_owned() };
+    let text = if web { hookrt::report::for_gitlab_web(text) } else { text.to_owned() };
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
-}
-
-/// The scopes of the repository at `git_dir`. A directory named by a flag
-/// (or `HOOKRT_GLOBAL_DIR`) must exist, and so must the repository's once
-/// `hookrt install` put it there (with its scripts). Otherwise the
-/// defaults, `/etc/hookrt` and `<GIT_DIR>/hookrt/policies`, are used if
-/// they exist, but one of the two must (see `Scopes`).
-pub(crate) fn scopes(global_dir: Option<PathBuf>, policy_dir: Option<PathBuf>, git_dir: &Path) -> Scopes {
-    let named =
-        global_dir.or_else(|| std::env::var_os("HOOKRT_GLOBAL_DIR").filter(|v| !v.is_empty()).map(PathBuf::from));
-    Scopes {
-        global_required: named.is_some(),
-        global: Some(named.unwrap_or_else(|| PathBuf::from(DEFAULT_GLOBAL_DIR))),
-        repository_required: policy_dir.is_some() || install::hooks_dir(git_dir).is_dir(),
-        repository: policy_dir.unwrap_or_else(|| install::default_policy_dir(git_dir)),
-    }
-}
-
-pub(crate) fn default_cache_dir() -> Option<PathBuf> {
-    let var = |k| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    var("HOOKRT_CACHE_DIR")
-        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("hookrt")))
-        .or_else(|| var("HOME").map(|d| d.join(".cache").join("hookrt")))
 }
 
 /// Runs `dir/<hook>` if it is an executable file, with the same arguments

@@ -46,9 +46,8 @@ pub struct TestArgs {
     /// this hookrt.toml (by the module's name).
     #[arg(long, value_name = "FILE", requires = "repo")]
     config: Option<PathBuf>,
-    /// Where compiled policies are cached.
-    #[arg(long, value_name = "DIR")]
-    cache_dir: Option<PathBuf>,
+    #[command(flatten)]
+    cache: super::dirs::CacheDir,
 }
 
 /// Exit status for a usage or load error.
@@ -66,7 +65,7 @@ impl TestArgs {
     }
 
     fn execute(&self) -> anyhow::Result<ExitCode> {
-        let sandbox = Sandbox::new(self.cache_dir.clone().or_else(super::run::default_cache_dir).as_deref())?;
+        let sandbox = Sandbox::new(self.cache.dir().as_deref())?;
         if let Some(warning) = sandbox.cache_warning() {
             eprintln!("hookrt test: warning: {warning}");
         }

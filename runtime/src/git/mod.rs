@@ -25,15 +25,7 @@ pub use odb::{Odb, OpenError as OdbOpenError, ReadError, object_dirs};
 pub use walk::{Walk, WalkError};
 
 use crate::push::RefUpdate;
-
-/// Whether the hook runs before the refs it is told about move (pre-receive,
-/// update, a prepared transaction) or after (post-receive, post-update, a
-/// committed transaction): which refs stood "before the push" follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum When {
-    Before,
-    After,
-}
+pub use crate::push::When;
 
 /// Which commits of one ref update a walk yields (Bitbucket's four filters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

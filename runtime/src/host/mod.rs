@@ -60,7 +60,7 @@ pub struct HostState {
     /// What the host did for this policy.
     pub(crate) work: HostWork,
     /// Fuel the host's work costs, taken from the guest when the host call
-    /// returns (see `sandbox::run`).
+    /// returns (see `sandbox::store`).
     pub(crate) fuel_debt: u64,
 }
 

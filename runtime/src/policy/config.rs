@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::invalid::Invalid;
 use super::settings::{Origin, Setting, SettingValue};
 use super::webhooks::{Webhook, WebhookConfig, WebhooksSection};
 use crate::oci::{OciRef, SCHEME, Store, Trust};
@@ -248,24 +249,12 @@ pub enum ConfigError {
     Parse { path: PathBuf, line: usize, column: usize, message: String },
     #[error("{origin}: {message}")]
     Invalid { origin: Origin, message: String },
-    #[error(
-        "the policy directory {dir} does not exist; create it (an empty one accepts every push) or run `hookrt install` again"
-    )]
-    MissingDir { dir: PathBuf },
-    #[error(
-        "the server-wide directory {dir} does not exist; create it or point --global-dir / HOOKRT_GLOBAL_DIR elsewhere"
-    )]
-    MissingGlobalDir { dir: PathBuf },
-    #[error(
-        "no policies to run: neither the server-wide directory {global} nor the repository's {repository} exists; create one of them (an empty one accepts every push)"
-    )]
-    NoPolicyDir { global: String, repository: PathBuf },
-    #[error("cannot list {dir}: {source}")]
-    List {
-        dir: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+}
+
+impl From<Invalid> for ConfigError {
+    fn from(Invalid { origin, message }: Invalid) -> Self {
+        ConfigError::Invalid { origin, message }
+    }
 }
 
 impl ConfigFile {

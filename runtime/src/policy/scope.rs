@@ -25,6 +25,7 @@ use serde::Serialize;
 use super::config::{
     AuditSection, ConfigError, ConfigFile, Entry, Mode, ModuleSource, OnFailure, PolicyConfig, PushSection,
 };
+use super::invalid::Invalid;
 use super::paths::{DirState, dir_state, module_problem, not_a_regular_file};
 use super::refs::RefFilter;
 use super::settings::{Origin, Settings};
@@ -44,6 +45,41 @@ pub const DEFAULT_PROC_RECEIVE_TARGET: &str = "refs/reviews/{branch}/{topic}";
 const DEFAULT_AUDIT_MAX_MIB: u64 = 16;
 const DEFAULT_AUDIT_KEEP: u32 = 3;
 
+/// The error of reading the policy set from its [`Scopes`] (loading it,
+/// its pins, its store): a `hookrt.toml` that cannot be read, or a
+/// directory that is missing or broken.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicySetError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{origin}: {message}")]
+    Invalid { origin: Origin, message: String },
+    #[error(
+        "the policy directory {dir} does not exist; create it (an empty one accepts every push) or run `hookrt install` again"
+    )]
+    MissingDir { dir: PathBuf },
+    #[error(
+        "the server-wide directory {dir} does not exist; create it or point --global-dir / HOOKRT_GLOBAL_DIR elsewhere"
+    )]
+    MissingGlobalDir { dir: PathBuf },
+    #[error(
+        "no policies to run: neither the server-wide directory {global} nor the repository's {repository} exists; create one of them (an empty one accepts every push)"
+    )]
+    NoPolicyDir { global: String, repository: PathBuf },
+    #[error("cannot list {dir}: {source}")]
+    List {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl From<Invalid> for PolicySetError {
+    fn from(Invalid { origin, message }: Invalid) -> Self {
+        PolicySetError::Invalid { origin, message }
+    }
+}
+
 /// Where the configuration comes from.
 #[derive(Debug, Clone)]
 pub struct Scopes {
@@ -59,6 +95,35 @@ pub struct Scopes {
     /// no policies of its own (a drop-in hook, docs/hosting.md). Even then
     /// one of the two directories must exist.
     pub repository_required: bool,
+}
+
+/// The directory of hook scripts `hookrt install` writes into `git_dir`.
+pub fn hooks_dir(git_dir: &Path) -> PathBuf {
+    git_dir.join("hookrt").join("hooks")
+}
+
+/// The default policy directory of `git_dir`.
+pub fn default_policy_dir(git_dir: &Path) -> PathBuf {
+    git_dir.join("hookrt").join("policies")
+}
+
+impl Scopes {
+    /// The scopes of the repository at `git_dir`: the command line's, and
+    /// an embedding server's, rule. `global` is a server-wide directory
+    /// named on purpose (`--global-dir`, `HOOKRT_GLOBAL_DIR`), `policy_dir`
+    /// a repository directory named on purpose (`--policy-dir`); a
+    /// directory named must exist, and so must the repository's once
+    /// `hookrt install` put it there (with its scripts). Otherwise the
+    /// defaults, [`DEFAULT_GLOBAL_DIR`] and `<GIT_DIR>/hookrt/policies`, are
+    /// used if they exist, but one of the two must ([`PolicySet::load`]).
+    pub fn resolve(global: Option<PathBuf>, policy_dir: Option<PathBuf>, git_dir: &Path) -> Scopes {
+        Scopes {
+            global_required: global.is_some(),
+            global: Some(global.unwrap_or_else(|| PathBuf::from(DEFAULT_GLOBAL_DIR))),
+            repository_required: policy_dir.is_some() || hooks_dir(git_dir).is_dir(),
+            repository: policy_dir.unwrap_or_else(|| default_policy_dir(git_dir)),
+        }
+    }
 }
 
 /// Which file a policy comes from.
@@ -141,10 +206,10 @@ impl Layer {
         Layer { dir: dir.to_owned(), file: None, modules: Vec::new() }
     }
 
-    fn load(dir: &Path) -> Result<Self, ConfigError> {
+    fn load(dir: &Path) -> Result<Self, PolicySetError> {
         // Listing first: a directory that cannot be read is reported as
         // such, not as its hookrt.toml.
-        let list_error = |source| ConfigError::List { dir: dir.to_owned(), source };
+        let list_error = |source| PolicySetError::List { dir: dir.to_owned(), source };
         let mut modules = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(list_error)? {
             let path = entry.map_err(list_error)?.path();
@@ -162,7 +227,7 @@ impl Layer {
         if std::fs::symlink_metadata(&config).is_ok()
             && let Some(problem) = not_a_regular_file(&config)
         {
-            return Err(ConfigError::Invalid {
+            return Err(PolicySetError::Invalid {
                 origin: Origin { file: config, line: 0 },
                 message: format!("hookrt.toml {problem}; make it a regular file (or a symbolic link to one)"),
             });
@@ -225,8 +290,8 @@ impl Draft {
         Draft { config, module, settings: Settings { values, origin: origin.clone() }, scope, origin }
     }
 
-    fn finish(self, name: String) -> Result<PolicySpec, ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
+    fn finish(self, name: String) -> Result<PolicySpec, PolicySetError> {
+        let invalid = |message: String| PolicySetError::Invalid {
             origin: self.origin.clone(),
             message: format!("policy `{name}`: {message}"),
         };
@@ -278,11 +343,11 @@ impl Draft {
 impl PolicySet {
     /// Loads both scopes and merges them. Any problem is an error that names
     /// the file and line: at push time it rejects the push.
-    pub fn load(scopes: &Scopes) -> Result<Self, ConfigError> {
+    pub fn load(scopes: &Scopes) -> Result<Self, PolicySetError> {
         let global = match scopes.global.as_deref().map(|dir| (dir, dir_state(dir))) {
             Some((dir, DirState::Dir)) => Some(Layer::load(dir)?),
             Some((dir, DirState::Missing)) if scopes.global_required => {
-                return Err(ConfigError::MissingGlobalDir { dir: dir.to_owned() });
+                return Err(PolicySetError::MissingGlobalDir { dir: dir.to_owned() });
             }
             // Something is there but it is not a directory: the admin meant
             // to have server-wide policies, so going on without them would
@@ -293,7 +358,7 @@ impl PolicySet {
         let repo = match dir_state(&scopes.repository) {
             DirState::Dir => Layer::load(&scopes.repository)?,
             DirState::Missing if scopes.repository_required => {
-                return Err(ConfigError::MissingDir { dir: scopes.repository.clone() });
+                return Err(PolicySetError::MissingDir { dir: scopes.repository.clone() });
             }
             DirState::Missing if global.is_some() => Layer::empty(&scopes.repository),
             // A hook with no directory at all to read is a server whose
@@ -301,12 +366,12 @@ impl PolicySet {
             // fail open.
             DirState::Missing => {
                 let global = scopes.global.as_ref().map_or_else(|| "(none given)".into(), |d| d.display().to_string());
-                return Err(ConfigError::NoPolicyDir { global, repository: scopes.repository.clone() });
+                return Err(PolicySetError::NoPolicyDir { global, repository: scopes.repository.clone() });
             }
             DirState::Broken(problem) => return Err(broken_dir(&scopes.repository, "repository's", &problem)),
         };
         if let Some(entry) = repo.file.iter().flat_map(|f| f.policies.values()).find(|e| e.config.mandatory.is_some()) {
-            return Err(ConfigError::Invalid {
+            return Err(PolicySetError::Invalid {
                 origin: entry.origin.clone(),
                 message: "`mandatory` belongs in the server-wide hookrt.toml only; remove it here".into(),
             });
@@ -405,8 +470,8 @@ fn audit<'a>(sections: impl Iterator<Item = &'a AuditSection>) -> AuditConfig {
     }
 }
 
-fn broken_dir(dir: &Path, scope: &str, problem: &str) -> ConfigError {
-    ConfigError::Invalid {
+fn broken_dir(dir: &Path, scope: &str, problem: &str) -> PolicySetError {
+    PolicySetError::Invalid {
         origin: Origin { file: dir.to_owned(), line: 0 },
         message: format!(
             "the {scope} policy directory {problem}; make it a directory of *.wasm policies (or a symbolic link to one)"
@@ -429,7 +494,7 @@ pub struct Pin {
 
 impl Scopes {
     /// The directories that exist, the server's first, each with its file.
-    fn files(&self) -> Result<Vec<(PathBuf, Option<ConfigFile>)>, ConfigError> {
+    fn files(&self) -> Result<Vec<(PathBuf, Option<ConfigFile>)>, PolicySetError> {
         let mut files = Vec::new();
         for dir in self.global.iter().chain([&self.repository]) {
             if matches!(dir_state(dir), DirState::Dir) {
@@ -440,7 +505,7 @@ impl Scopes {
     }
 
     /// Every `oci://` module the scopes' files name, once per store.
-    pub fn pins(&self) -> Result<Vec<Pin>, ConfigError> {
+    pub fn pins(&self) -> Result<Vec<Pin>, PolicySetError> {
         let mut pins: Vec<Pin> = Vec::new();
         let mut server_keys = Vec::new();
         for (index, (dir, file)) in self.files()?.into_iter().enumerate() {
@@ -470,11 +535,11 @@ impl Scopes {
     /// Where `hookrt pull REFERENCE` stores an artifact no file names yet,
     /// and the keys it must be signed with: the server-wide directory if it
     /// exists, else the repository's.
-    pub fn store(&self) -> Result<(Store, Trust), ConfigError> {
+    pub fn store(&self) -> Result<(Store, Trust), PolicySetError> {
         let files = self.files()?;
         let Some((dir, file)) = files.into_iter().next() else {
             let global = self.global.as_ref().map_or_else(|| "(none given)".into(), |d| d.display().to_string());
-            return Err(ConfigError::NoPolicyDir { global, repository: self.repository.clone() });
+            return Err(PolicySetError::NoPolicyDir { global, repository: self.repository.clone() });
         };
         Ok((Store::of(&dir), file.map(|f| f.trust).unwrap_or_default()))
     }

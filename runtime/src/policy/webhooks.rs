@@ -14,7 +14,7 @@ use gix::bstr::ByteSlice;
 use gix::glob::wildmatch;
 use serde::Deserialize;
 
-use super::config::ConfigError;
+use super::invalid::Invalid;
 use super::refs::RefFilter;
 use super::settings::Origin;
 
@@ -127,11 +127,9 @@ impl Webhook {
     }
 
     /// Checks one `[webhook.NAME]` entry of the file at `path`.
-    pub fn from_config(name: &str, config: WebhookConfig, path: &Path, origin: Origin) -> Result<Self, ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
-            origin: origin.clone(),
-            message: format!("webhook `{name}`: {message}"),
-        };
+    pub fn from_config(name: &str, config: WebhookConfig, path: &Path, origin: Origin) -> Result<Self, Invalid> {
+        let invalid =
+            |message: String| Invalid { origin: origin.clone(), message: format!("webhook `{name}`: {message}") };
         let url = config
             .url
             .ok_or_else(|| invalid("`url` is missing; write e.g. url = \"https://ci.example.com/hooks/git\"".into()))?;
@@ -183,14 +181,14 @@ impl Webhook {
 /// the first file that sets them (the server's).
 pub(crate) fn merge<'a>(
     files: impl Iterator<Item = (&'a WebhooksSection, &'a BTreeMap<String, Webhook>)>,
-) -> Result<Webhooks, ConfigError> {
+) -> Result<Webhooks, Invalid> {
     let mut merged = Webhooks::default();
     let mut queue_max = None;
     for (section, hooks) in files {
         queue_max = queue_max.or(section.queue_max);
         for hook in hooks.values() {
             if let Some(first) = merged.hooks.iter().find(|h| h.name == hook.name) {
-                return Err(ConfigError::Invalid {
+                return Err(Invalid {
                     origin: hook.origin.clone(),
                     message: format!(
                         "webhook `{}` is already set in {}; a repository cannot replace a server-wide webhook, so give this one another name",
@@ -209,7 +207,7 @@ pub(crate) fn merge<'a>(
 mod tests {
     use super::*;
 
-    fn hook(config: WebhookConfig) -> Result<Webhook, ConfigError> {
+    fn hook(config: WebhookConfig) -> Result<Webhook, Invalid> {
         let origin = Origin { file: "/srv/hookrt.toml".into(), line: 3 };
         Webhook::from_config("deploy", config, Path::new("/srv/hookrt.toml"), origin)
     }

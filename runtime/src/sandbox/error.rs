@@ -4,16 +4,14 @@
 
 use std::path::PathBuf;
 
-#[cfg(doc)]
-use super::engine::Sandbox;
 use crate::host::CONTRACT;
 
-/// The error returned by [`Sandbox::new`].
+/// The error returned by [`Sandbox::new`](super::Sandbox::new).
 #[derive(Debug, thiserror::Error)]
 #[error("cannot set up the WebAssembly engine: {0}")]
 pub struct EngineError(pub(crate) String);
 
-/// The error returned by [`Sandbox::load`]: the module cannot run as a
+/// The error returned by [`Sandbox::load`](super::Sandbox::load): the module cannot run as a
 /// policy. The text names what is wrong and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {

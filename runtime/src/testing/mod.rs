@@ -6,7 +6,6 @@
 //! and host interfaces as a real push ([`run`]).
 
 pub mod case;
-mod merge;
 pub mod raw;
 pub mod run;
 pub mod scratch;

@@ -2,6 +2,8 @@
 //! repository whose objects are written by `git fast-import`, so a policy
 //! under test reads real commits through the same host code as on a server.
 
+mod merge;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,7 +12,6 @@ use std::process::{Command, Stdio};
 use gix::ObjectId;
 
 use super::case::{CommitSpec, FileSpec, FullCommit, Generated, PushRef, SetupRef, full_ref};
-use super::merge;
 use super::raw::{self, Placeholder};
 use crate::push::RefUpdate;
 

@@ -18,6 +18,5 @@ mod send;
 
 pub use deliver::{DeliveryRecord, Summary, deliver};
 pub use outbox::{Delivery, Outbox, OutboxError};
-pub use queue::Queued;
 pub(crate) use queue::queue_events;
 pub use send::{SIGNATURE_HEADER, signature};

@@ -17,9 +17,9 @@ use crate::verdict::PolicyRun;
 /// What [`queue_events`] did: how many deliveries it queued, and what the
 /// pusher should hear about those it could not.
 #[derive(Debug, Default)]
-pub struct Queued {
-    pub deliveries: usize,
-    pub notices: Vec<String>,
+pub(crate) struct Queued {
+    pub(crate) deliveries: usize,
+    pub(crate) notices: Vec<String>,
 }
 
 /// An event ready to go: its full name, its ref, its body.

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use gix::ObjectId;
 
-use super::case::FileSpec;
-use super::scratch::{ScratchError, git_output, run_git};
+use super::{ScratchError, git_output, run_git};
+use crate::testing::case::FileSpec;
 
 /// The tree a merge of `others` (each the revision as the case names it,
 /// and its commit) into `first` gets, before the merge commit's `files`
