@@ -3,11 +3,13 @@
 
 use gix::bstr::ByteSlice;
 
+use super::DeadlineInHostCall;
 use super::bindings::{commits, types};
 use crate::git::{self, Repo};
+use crate::policy::Settings;
 use crate::push::{HookKind, Push, RefClass, RefKind, RefUpdate};
 use crate::pusher::{PullRequest, PushCertificate, PushContext, Pusher};
-use crate::verdict::{Verdict, Veto};
+use crate::verdict::{SettingProblem, Verdict, Veto};
 
 impl From<commits::Filter> for git::Filter {
     fn from(filter: commits::Filter) -> Self {
@@ -195,4 +197,28 @@ impl From<types::Verdict> for Verdict {
             types::Verdict::Reject(vetoes) => Verdict::Reject(vetoes.into_iter().map(Into::into).collect()),
         }
     }
+}
+
+/// Parses an object id a policy passed.
+pub(crate) fn object_id(hex: &str) -> Result<gix::ObjectId, git::LookupError> {
+    gix::ObjectId::from_hex(hex.as_bytes())
+        .map_err(|_| git::LookupError::Invalid(format!("{hex:?} is not a full hex object id")))
+}
+
+/// A lookup's outcome for the guest: a deadline traps (as in a walk), the
+/// rest is data the policy handles.
+pub(crate) fn lookup_result<T>(result: Result<T, git::LookupError>) -> wasmtime::Result<Result<T, types::LookupError>> {
+    use types::LookupError as L;
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(git::LookupError::Deadline) => Err(DeadlineInHostCall.into()),
+        Err(git::LookupError::NotFound(what)) => Ok(Err(L::NotFound(what))),
+        Err(git::LookupError::Invalid(what)) => Ok(Err(L::Invalid(what))),
+        Err(git::LookupError::Read(err)) => Ok(Err(L::Repository(err.to_string()))),
+    }
+}
+
+/// A validator's complaints, placed in the configuration.
+pub(crate) fn setting_problems(settings: &Settings, errors: Vec<types::SettingError>) -> Vec<SettingProblem> {
+    errors.into_iter().map(|e| settings.problem(e.key, e.message)).collect()
 }

@@ -9,7 +9,7 @@ use wasmtime::component::{ComponentExportIndex, HasSelf, Instance, InstancePre, 
 use super::HostState;
 use super::bindings::types::SettingError;
 use super::bindings::{Observer, ObserverPre, Policy, PolicyPre};
-use super::conversions::push_for_guest;
+use super::conversions::{push_for_guest, setting_problems};
 use super::events::Emitter;
 use crate::push::Push;
 use crate::verdict::{SettingProblem, Verdict};
@@ -81,6 +81,5 @@ pub(crate) fn validate(
 ) -> wasmtime::Result<Vec<SettingProblem>> {
     let validate = instance.get_typed_func::<(), (Vec<SettingError>,)>(&mut *store, index)?;
     let (errors,) = validate.call(&mut *store, ())?;
-    let settings = &store.data().settings;
-    Ok(errors.into_iter().map(|e| settings.problem(e.key, e.message)).collect())
+    Ok(setting_problems(&store.data().settings, errors))
 }

@@ -1,9 +1,10 @@
 //! `hookrt:policy/files`: changed paths and blob contents, charged to the
 //! policy's fuel as it reads them.
 
+use super::HostState;
 use super::bindings::files;
 use super::bindings::types::{Additions, Blob, Change, LookupError};
-use super::{HostState, lookup_result, object_id};
+use super::conversions::{lookup_result, object_id};
 
 /// Fuel charged per path listed: about what the guest spends receiving one.
 pub const FUEL_PER_CHANGE: u64 = 1_000;

@@ -15,12 +15,11 @@ mod settings;
 use std::sync::Arc;
 use std::time::Instant;
 
-use gix::ObjectId;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::git::{self, Repo};
+use crate::git::Repo;
 use crate::policy::Settings;
 use crate::push::RefUpdate;
 use crate::verdict::{HostWork, Limits};
@@ -105,22 +104,3 @@ pub struct DeadlineInHostCall;
     MAX_RESOURCES
 )]
 pub struct TooManyResources;
-
-/// Parses an object id a policy passed.
-fn object_id(hex: &str) -> Result<ObjectId, git::LookupError> {
-    ObjectId::from_hex(hex.as_bytes())
-        .map_err(|_| git::LookupError::Invalid(format!("{hex:?} is not a full hex object id")))
-}
-
-/// A lookup's outcome for the guest: a deadline traps (as in a walk), the
-/// rest is data the policy handles.
-fn lookup_result<T>(result: Result<T, git::LookupError>) -> wasmtime::Result<Result<T, bindings::types::LookupError>> {
-    use bindings::types::LookupError as L;
-    match result {
-        Ok(value) => Ok(Ok(value)),
-        Err(git::LookupError::Deadline) => Err(DeadlineInHostCall.into()),
-        Err(git::LookupError::NotFound(what)) => Ok(Err(L::NotFound(what))),
-        Err(git::LookupError::Invalid(what)) => Ok(Err(L::Invalid(what))),
-        Err(git::LookupError::Read(err)) => Ok(Err(L::Repository(err.to_string()))),
-    }
-}

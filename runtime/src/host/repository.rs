@@ -1,8 +1,9 @@
 //! `hookrt:policy/repository`: ancestry and refs before the push.
 
+use super::HostState;
 use super::bindings::repository;
 use super::bindings::types::LookupError;
-use super::{HostState, lookup_result, object_id};
+use super::conversions::{lookup_result, object_id};
 
 type LookupResult<T> = wasmtime::Result<Result<T, LookupError>>;
 
