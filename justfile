@@ -21,8 +21,11 @@ push_rules := "commit-message branch-name author-email dco-signoff deny-tag-dele
 examples := "no-wip jira-keys protect-branches deploy-notify " + push_rules
 # The guest SDK and the example policies with #[cfg(test)] unit tests.
 unit_tested := "hookrt-guest no-wip jira-keys deploy-notify author-email blocked-extensions branch-name branch-owner commit-message dco-signoff internal-authors max-file-size no-force-push no-secrets prohibited-files"
-test_guests := "spin memory-hog list-commits panicker probe configurable hostile observer contract-0-1-0"
-guest_packages := "-p hookrt-guest " + replace_regex(examples, '(\S+)', '-p $1') + " " + replace_regex(test_guests, '(\S+)', '-p guest-$1')
+policy_packages := "-p hookrt-guest " + replace_regex(examples, '(\S+)', '-p $1')
+# Everything built for wasm32-wasip2, for clippy: the policies and the test
+# guests (tests/guests/components, which tests/guests/build.rs builds for
+# the end-to-end suite).
+guest_packages := policy_packages + " " + trim(replace_regex(shell('ls tests/guests/components'), '(\S+)\s*', '-p guest-$1 '))
 
 # List the recipes.
 default:
@@ -33,15 +36,14 @@ setup:
     @rustup target list --installed | grep -qx {{wasm_target}} || rustup target add {{wasm_target}}
     @command -v git >/dev/null || (apt-get update -qq && apt-get install -y -qq git)
 
-# Build every example policy (Rust, Python, JavaScript, C) and the test guests, from source.
+# Build every example policy (Rust, Python, JavaScript, C) from source.
 policies: policies-rust policy-python policy-js policy-c
 
-# Build the Rust example policies and test guests (target/policies, target/test-guests).
+# Build the Rust example policies (target/policies).
 policies-rust: setup
-    cargo build --quiet --profile policy --target {{wasm_target}} --target-dir {{wasm_dir}} {{guest_packages}}
-    mkdir -p target/policies target/test-guests
+    cargo build --quiet --profile policy --target {{wasm_target}} --target-dir {{wasm_dir}} {{policy_packages}}
+    mkdir -p target/policies
     for p in {{examples}}; do cp {{wasm_out}}/${p//-/_}.wasm target/policies/$p.wasm; done
-    for p in {{test_guests}}; do cp {{wasm_out}}/guest_${p//-/_}.wasm target/test-guests/$p.wasm; done
 
 # Build the hookrt binary (target/debug/hookrt; its dependencies are optimized).
 build:

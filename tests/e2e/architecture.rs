@@ -8,6 +8,9 @@
 //!   import each other without a circle. A module using its parent's items,
 //!   or declaring its children, is the module tree itself and not counted.
 //!
+//! The end-to-end suite is read the same way: its test modules share
+//! helpers through `support/` only.
+//!
 //! Paths in comments and doc links are not imports and are not read.
 //! Root re-exports (`crate::HookKind`) count as the module they come from.
 
@@ -25,7 +28,7 @@ fn modules(src: &Path) -> BTreeMap<Module, PathBuf> {
     let mut found = BTreeMap::new();
     let mut stack = vec![src.to_owned()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("runtime/src is readable") {
+        for entry in std::fs::read_dir(&dir).expect("the sources are readable") {
             let path = entry.expect("a directory entry").path();
             if path.is_dir() {
                 stack.push(path);
@@ -265,6 +268,32 @@ fn imports_follow_the_documented_map_and_run_one_way() {
     }
     // The binary's files were read and checked too, among themselves.
     assert!(siblings.contains_key(&vec!["cli".to_owned()]), "no imports among cli/'s files found");
+}
+
+/// The end-to-end suite's own modules: a test module imports helpers from
+/// `support`, from its parent and from helper modules beside it, never
+/// from another module that holds tests.
+#[test]
+fn test_modules_import_helpers_not_each_other() {
+    let suite = repo_root().join("tests/e2e");
+    let files = modules(&suite);
+    let holds_tests = |module: &Module| {
+        files.iter().any(|(m, file)| {
+            m.starts_with(module) && std::fs::read_to_string(file).expect("a test file").contains("#[test]")
+        })
+    };
+    let edges = edges(&suite, "crate", None);
+    assert!(edges.iter().any(|(_, to)| to.first().is_some_and(|t| t == "support")), "no imports of support found");
+    let between: Vec<String> = edges
+        .iter()
+        .filter_map(|(from, to)| sibling_edge(from, to).filter(|(_, to)| holds_tests(to)).map(|_| (from, to)))
+        .map(|(from, to)| format!("{} uses {}", name(from), name(to)))
+        .collect();
+    assert!(
+        between.is_empty(),
+        "test modules importing others (move what they share to support/):\n{}",
+        between.join("\n")
+    );
 }
 
 #[test]

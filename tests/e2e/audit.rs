@@ -6,15 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::{Server, documented, example_policy, test_guest};
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use crate::support::{Server, documented, example_policy, guests, stderr, stdout};
 
 /// What was pushed, for the assertions to be checked against.
 struct Pushed {
@@ -40,7 +32,7 @@ fn pushed() -> Pushed {
     let server = Server::new();
     server.add_policy("no-wip", &example_policy("no-wip"));
     server.add_policy("jira-keys", &example_policy("jira-keys"));
-    server.add_policy("spinner", &test_guest("configurable"));
+    server.add_policy("spinner", guests::CONFIGURABLE);
     server.write_config(
         "[policy.jira-keys]\nmode = \"evaluate\"\n[policy.jira-keys.settings]\nprojects = [\"HOOK\"]\n\n\
          [policy.spinner]\nrefs = [\"refs/heads/try/**\"]\non_failure = \"allow\"\nfuel = 1_000_000\n\

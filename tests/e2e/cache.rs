@@ -5,8 +5,9 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::hostile::documented;
-use crate::support::{Pushed, Server, assert_no_panic, example_policy, test_guest};
+use crate::support::{
+    Pushed, Server, assert_no_panic, documented, example_policy, guests, running_as_root, unique_no_wip,
+};
 
 /// A server whose pushes use their own cache directory, `mode`.
 fn server_with_cache(mode: u32) -> (Server, PathBuf) {
@@ -36,7 +37,7 @@ fn entries(cache: &Path) -> Vec<PathBuf> {
 fn a_damaged_entry_is_recompiled_and_never_run() {
     let (server, cache) = server_with_cache(0o700);
     // The entry of a policy that traps…
-    server.add_policy("panicker", &test_guest("panicker"));
+    server.add_policy("panicker", guests::PANICKER);
     server.commit("first");
     push(&server, &cache)
         .assert_rejected()
@@ -82,7 +83,10 @@ fn a_cache_others_may_write_to_is_not_used() {
         let shown = line.replace(&cache.display().to_string(), "/srv/cache");
         let uid = shown.split("(uid ").nth(1).and_then(|r| r.split(')').next()).expect("the uid");
         let shown = shown.replace(&format!("(uid {uid})"), "(uid 998)").replace(&format!("chown {uid} "), "chown 998 ");
-        documented(&shown.replace("its group may write to it (mode 770)", "anyone may write to it (mode 777)"));
+        documented(
+            "docs/security.md",
+            &shown.replace("its group may write to it (mode 770)", "anyone may write to it (mode 777)"),
+        );
         assert!(entries(&cache).is_empty(), "nothing was written to it");
         let record = &server.audit_records()[0];
         assert!(record["notices"][0].as_str().is_some_and(|n| n.contains(why)), "{record}");
@@ -99,23 +103,20 @@ fn a_cache_others_may_write_to_is_not_used() {
 #[test]
 fn a_cache_owned_by_someone_else_is_not_used() {
     let (server, cache) = server_with_cache(0o700);
-    // Only root can give a directory away; as anyone else the case cannot
-    // arise from this test's side.
-    let chown = server.command("chown", server.root()).args(["65534", cache.to_str().expect("utf-8")]).output();
-    if !chown.is_ok_and(|o| o.status.success()) {
-        eprintln!("skipped: cannot chown as this user");
-        return;
-    }
+    // Someone else's directory: as root, this one given away to nobody; as
+    // anyone else, who cannot give a directory away, root's `/`.
+    let (cache, owner) = if running_as_root() {
+        let out = server.command("chown", server.root()).arg("65534").arg(&cache).output().expect("run chown");
+        assert!(out.status.success(), "chown: {}", String::from_utf8_lossy(&out.stderr));
+        (cache, 65534)
+    } else {
+        (PathBuf::from("/"), 0)
+    };
     server.add_policy("no-wip", &example_policy("no-wip"));
     server.commit("fine");
     let pushed = push(&server, &cache).assert_ok();
-    assert!(
-        pushed
-            .stderr
-            .contains(&format!("not using the compiled-code cache {}: it belongs to uid 65534", cache.display())),
-        "{}",
-        pushed.stderr
-    );
+    let warning = format!("not using the compiled-code cache {}: it belongs to uid {owner}", cache.display());
+    assert!(pushed.stderr.contains(&warning), "{}", pushed.stderr);
 }
 
 /// Timing events of `pushed` (`HOOKRT_LOG=hookrt::timing=debug`) that name
@@ -146,7 +147,7 @@ fn policies_compiled_by_install_or_check_are_never_compiled_by_a_push() {
         "  Compile it ahead of pushes: run `hookrt check` on the repository as the account that runs git (it fills \
          the cache pushes read).",
     );
-    documented_in_admin(line);
+    documented("docs/admin.md", line);
     assert_eq!(server.server_refs(), before);
     let record = server.audit_records().pop().expect("a record");
     let cause = |name: &str| {
@@ -186,13 +187,7 @@ fn policies_compiled_by_install_or_check_are_never_compiled_by_a_push() {
         .replace(&cache.display().to_string(), "/home/git/.cache/hookrt")
         .replace("(0 compiled now)", "(1 compiled now)")
         .replace(&format!("as {user}, uid {uid},"), "as git, uid 998,");
-    documented_in_admin(&shown_in_docs);
-}
-
-/// Asserts that docs/admin.md shows `line`.
-fn documented_in_admin(line: &str) {
-    let doc = std::fs::read_to_string(crate::support::in_repo("docs/admin.md")).expect("read docs/admin.md");
-    assert!(doc.contains(line), "docs/admin.md does not show {line:?}");
+    documented("docs/admin.md", &shown_in_docs);
 }
 
 /// Sets the time `path` was last used (its modification time) to `days`
@@ -231,7 +226,7 @@ fn entries_unused_for_30_days_go_when_another_is_stored_and_used_ones_stay() {
     assert!(gone.exists() && temporary.exists());
     // A new policy is compiled and stored: the cache makes room.
     let scratch = tempfile::tempdir().expect("temp dir");
-    server.add_policy("new", &crate::load::unique_no_wip(scratch.path()));
+    server.add_policy("new", unique_no_wip(scratch.path()));
     server.commit("three");
     push(&server, &cache).assert_ok();
     let left = entries(&cache);
@@ -300,7 +295,7 @@ fn a_settled_module_is_found_by_its_identity_and_a_replaced_one_is_not() {
     assert!(std::fs::read(&entry).expect("read the entry") == sound, "not recompiled: the damaged entry was kept");
 
     // Now the same path holds another policy: it runs, not the old code.
-    std::fs::copy(test_guest("list-commits"), server.policy_dir().join("guard.wasm")).expect("replace the module");
+    std::fs::copy(guests::LIST_COMMITS, server.policy_dir().join("guard.wasm")).expect("replace the module");
     let pushed = push(&server, &cache).assert_ok();
     pushed.assert_line("[guard] push pre-receive 1 options=");
     assert_eq!(entries(&cache).len(), 2, "the new module was compiled");

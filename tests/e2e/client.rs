@@ -6,29 +6,18 @@
 
 use std::process::Output;
 
-use crate::server_hooks::documented_config;
-use crate::support::{HOOKRT, Server, example_policy, in_repo, test_guest};
-
-/// Checks that docs/client.md shows `command` as a user types it.
-fn documented(command: &str) {
-    let doc = std::fs::read_to_string(in_repo("docs/client.md")).expect("read docs/client.md");
-    assert!(doc.contains(command), "docs/client.md does not show {command:?}");
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use crate::support::{HOOKRT, Server, assert_no_panic, documented, documented_config, example_policy, guests, stderr};
 
 /// `hookrt <args>` in the clone, as a developer runs it there.
 fn in_clone(server: &Server, args: &[&str]) -> Output {
     let out = server.command(HOOKRT, &server.work).args(args).output().expect("run hookrt");
-    crate::support::assert_no_panic(&stderr(&out));
+    assert_no_panic(&stderr(&out));
     out
 }
 
 /// `hookrt publish` on the server, as docs/client.md shows it.
 fn publish(server: &Server) {
-    documented("hookrt publish --git-dir /srv/git/project.git");
+    documented("docs/client.md", "hookrt publish --git-dir /srv/git/project.git");
     let out = server.hookrt(&["publish", "--git-dir", server.bare.to_str().expect("utf-8")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
@@ -39,7 +28,7 @@ fn with_client(config: &str) -> Server {
     let server = Server::with_example("no-wip");
     server.write_config(config);
     publish(&server);
-    documented("hookrt client install");
+    documented("docs/client.md", "hookrt client install");
     let out = in_clone(&server, &["client", "install"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     server
@@ -121,7 +110,7 @@ fn what_the_server_changes_reaches_the_clone_after_a_sync() {
     publish(&server);
     // Until the clone syncs, it runs what it has.
     assert!(commit(&server, "DRAFT: more parser").status.success());
-    documented("hookrt client sync");
+    documented("docs/client.md", "hookrt client sync");
     let out = in_clone(&server, &["client", "sync"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     let out = commit(&server, "DRAFT: even more parser");
@@ -132,7 +121,7 @@ fn what_the_server_changes_reaches_the_clone_after_a_sync() {
 #[test]
 fn a_policy_that_cannot_run_on_the_clone_warns_and_the_server_decides() {
     let server = Server::new();
-    server.add_policy("panicker", &test_guest("panicker"));
+    server.add_policy("panicker", guests::PANICKER);
     publish(&server);
     let out = in_clone(&server, &["client", "install"]);
     assert!(out.status.success());
@@ -162,7 +151,7 @@ fn the_clones_own_hooks_keep_running_and_webhooks_stay_on_the_server() {
     let marker = server.root().join("ran");
     for hook in ["pre-commit", "pre-push"] {
         let script = format!("#!/bin/sh\necho {hook} >> '{}'\n", marker.display());
-        crate::servers::install_script(&server.work.join(".git/hooks").join(hook), &script);
+        crate::support::servers::install_script(&server.work.join(".git/hooks").join(hook), &script);
     }
     let out = in_clone(&server, &["client", "install"]);
     assert!(out.status.success());

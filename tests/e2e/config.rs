@@ -8,22 +8,18 @@
 //! ref with `veto` as the summary, spins forever with `spin = true`, and
 //! accepts `limit` only from 1 to 100.
 
-use crate::support::{Server, example_policy, test_guest};
+use crate::support::{Server, example_policy, guests, text};
 
 /// A server with the `configurable` guest in the repository's policies.
 fn configurable_server() -> Server {
     let server = Server::new();
-    server.add_policy("configurable", &test_guest("configurable"));
+    server.add_policy("configurable", guests::CONFIGURABLE);
     server
 }
 
 /// `hookrt check` on the server's repository, with its server-wide scope.
 fn check(server: &Server) -> std::process::Output {
     server.hookrt(&["check", server.bare.to_str().expect("utf-8")])
-}
-
-fn text(out: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 /// The policy records of the last audit record.
@@ -36,7 +32,7 @@ fn last_policies(server: &Server) -> Vec<serde_json::Value> {
 #[test]
 fn a_server_wide_policy_runs_for_a_repository_without_one() {
     let server = Server::new();
-    server.add_global_policy("configurable", &test_guest("configurable"));
+    server.add_global_policy("configurable", guests::CONFIGURABLE);
     server
         .write_global_config("[policy.configurable.settings]\nlabel = \"server\"\nveto = \"frozen for the release\"\n");
     let before = server.server_refs();
@@ -57,7 +53,7 @@ fn a_server_wide_policy_runs_for_a_repository_without_one() {
 #[test]
 fn a_repository_entry_overrides_the_server_entry_key_by_key() {
     let server = Server::new();
-    server.add_global_policy("configurable", &test_guest("configurable"));
+    server.add_global_policy("configurable", guests::CONFIGURABLE);
     server.write_global_config("[policy.configurable.settings]\nlabel = \"server\"\nveto = \"server says no\"\n");
     server.write_config("[policy.configurable.settings]\nveto = \"repository says no\"\n");
     server.commit("anything");
@@ -79,7 +75,7 @@ fn a_repository_entry_overrides_the_server_entry_key_by_key() {
 #[test]
 fn a_mandatory_policy_stays_on_when_a_repository_disables_it() {
     let server = Server::new();
-    server.add_global_policy("configurable", &test_guest("configurable"));
+    server.add_global_policy("configurable", guests::CONFIGURABLE);
     server.write_global_config(
         "[policy.configurable]\nmandatory = true\n\n[policy.configurable.settings]\nveto = \"signed-off commits only\"\n",
     );
@@ -168,7 +164,7 @@ fn the_shared_budget_running_out_rejects_and_names_the_budget() {
     // a-spins has fuel for far longer than the budget: the default fuel
     // runs out in about 0.2 s on a fast machine.
     std::fs::create_dir_all(server.policy_dir().join("modules")).expect("modules dir");
-    std::fs::copy(test_guest("configurable"), server.policy_dir().join("modules/configurable.wasm")).expect("copy");
+    std::fs::copy(guests::CONFIGURABLE, server.policy_dir().join("modules/configurable.wasm")).expect("copy");
     server.write_config(
         "[push]\nbudget_ms = 300\n\n\
          [policy.a-spins]\nmodule = \"modules/configurable.wasm\"\nfuel = 1_000_000_000_000\nsettings = { spin = true }\n\n\
@@ -398,7 +394,7 @@ fn check_warns_of_settings_no_validator_checks() {
     assert!(shown.lines().any(|l| l.ends_with(", 0 problem(s), 1 warning(s)")), "{shown}");
 
     // A policy with a validator checks its keys itself: no warning.
-    server.add_policy("configurable", &test_guest("configurable"));
+    server.add_policy("configurable", guests::CONFIGURABLE);
     server.write_config("[policy.configurable.settings]\nlimit = 50\n");
     let out = check(&server);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

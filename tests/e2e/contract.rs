@@ -1,12 +1,12 @@
 //! What the contract hands a policy besides commits: the hook, push options,
 //! the pusher, and messages that are not UTF-8.
 
-use crate::support::{Server, test_guest};
+use crate::support::{Server, guests};
 
 #[test]
 fn hook_and_push_options_reach_the_policy() {
     let server = Server::new();
-    server.add_policy("list-commits", &test_guest("list-commits"));
+    server.add_policy("list-commits", guests::LIST_COMMITS);
     server.server_git(&["config", "receive.advertisePushOptions", "true"]);
     server.commit("one");
     let pushed = server.push(&["-o", "ci.skip", "-o", "reviewer=ann", "origin", "main"]).assert_ok();
@@ -16,7 +16,7 @@ fn hook_and_push_options_reach_the_policy() {
 #[test]
 fn the_pusher_comes_from_the_hosting_layer_or_else_the_account() {
     let server = Server::new();
-    server.add_policy("list-commits", &test_guest("list-commits"));
+    server.add_policy("list-commits", guests::LIST_COMMITS);
     server.commit("one");
     // A file:// push runs the hook as the pushing account, as ssh does.
     server
@@ -34,7 +34,7 @@ fn the_pusher_comes_from_the_hosting_layer_or_else_the_account() {
 #[test]
 fn a_message_that_is_not_utf8_arrives_with_its_bytes() {
     let server = Server::new();
-    server.add_policy("list-commits", &test_guest("list-commits"));
+    server.add_policy("list-commits", guests::LIST_COMMITS);
     // "café" in Latin-1: the 0xE9 byte is not valid UTF-8.
     let message = server.root().join("message");
     std::fs::write(&message, b"caf\xe9\n").expect("write message");
@@ -185,7 +185,7 @@ fn a_signed_push_certificate_reaches_the_policy() {
 #[test]
 fn a_sha256_repository_works_like_a_sha1_one() {
     let server = Server::with_object_format("sha256");
-    server.add_policy("probe", &test_guest("probe"));
+    server.add_policy("probe", guests::PROBE);
     server.add_policy("no-wip", &crate::support::example_policy("no-wip"));
     server.server_git(&["config", "receive.advertisePushOptions", "true"]);
     server.write_file("f.txt", "hello\n");

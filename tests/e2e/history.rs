@@ -23,6 +23,7 @@ mod added;
 mod ancestry;
 mod changes;
 mod commits;
+mod pushes;
 mod walks;
 
 /// The malformed commits, each the tip of `refs/heads/malformed/<kind>`.
@@ -128,7 +129,7 @@ fn open(updates: &[RefUpdate], refs: Vec<(String, ObjectId)>) -> Repo {
 }
 
 /// Every commit of every ref with its parents, newest first.
-fn commits() -> &'static [(ObjectId, Vec<ObjectId>)] {
+fn all_commits() -> &'static [(ObjectId, Vec<ObjectId>)] {
     static COMMITS: OnceLock<Vec<(ObjectId, Vec<ObjectId>)>> = OnceLock::new();
     COMMITS.get_or_init(|| {
         let listed = git_text(&["rev-list", "--all", "--parents"]);

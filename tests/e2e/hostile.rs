@@ -7,26 +7,24 @@
 
 use std::io::ErrorKind;
 use std::net::TcpListener;
+use std::path::Path;
 
 use serde_json::Value;
 
 mod memory;
 mod wat;
 
-use crate::support::{Pushed, Server, example_policy, in_repo, test_guest};
+use crate::support::{Pushed, Server, documented, example_policy, guests};
 
-/// Asserts that docs/security.md's table shows `text` as the tests see it.
-pub fn documented(text: &str) {
-    let doc = std::fs::read_to_string(in_repo("docs/security.md")).expect("read docs/security.md");
-    assert!(doc.contains(text), "docs/security.md does not show {text:?}");
-}
+/// The page whose table of attacks these tests prove, as they see them.
+const TABLE: &str = "docs/security.md";
 
-/// A server with the test guest `guest` installed as `hostile` (with
-/// `config`, a hookrt.toml) beside `no-wip`, and a WIP commit pushed to
-/// main. Checks what every attack must leave intact and returns the push
-/// and the hostile policy's audit record.
+/// A server with the test guest `guest` (one of [`guests`]) installed as
+/// `hostile` (with `config`, a hookrt.toml) beside `no-wip`, and a WIP
+/// commit pushed to main. Checks what every attack must leave intact and
+/// returns the push and the hostile policy's audit record.
 fn attack(guest: &str, config: &str) -> (Pushed, Value) {
-    let (pushed, record, _) = attack_module(&test_guest(guest), config);
+    let (pushed, record, _) = attack_module(Path::new(guest), config);
     (pushed, record)
 }
 
@@ -39,7 +37,7 @@ fn attack_with(name: &str, wasm: &[u8], config: &str) -> (Pushed, Value, u64) {
     attack_module(&path, config)
 }
 
-fn attack_module(module: &std::path::Path, config: &str) -> (Pushed, Value, u64) {
+fn attack_module(module: &Path, config: &str) -> (Pushed, Value, u64) {
     let server = Server::new();
     server.add_policy("hostile", module);
     server.add_policy("no-wip", &example_policy("no-wip"));
@@ -66,14 +64,14 @@ fn attack_module(module: &std::path::Path, config: &str) -> (Pushed, Value, u64)
 /// An attack through the `hostile` guest's `attack` setting, with more
 /// `[policy.hostile]` keys in `limits`.
 fn hostile(name: &str, limits: &str) -> (Pushed, Value) {
-    attack("hostile", &format!("[policy.hostile]\n{limits}\n[policy.hostile.settings]\nattack = \"{name}\"\n"))
+    attack(guests::HOSTILE, &format!("[policy.hostile]\n{limits}\n[policy.hostile.settings]\nattack = \"{name}\"\n"))
 }
 
 /// Asserts that the hostile policy failed with `cause`, shown as `line`
 /// (and so in the docs' table).
 fn assert_failed(pushed: &Pushed, record: &Value, cause: &str, line: &str) {
     pushed.assert_line(line);
-    documented(&format!("`{}`", line.trim_start_matches("hookrt: policy hostile: ")));
+    documented(TABLE, &format!("`{}`", line.trim_start_matches("hookrt: policy hostile: ")));
     assert_eq!(record["verdict"], "failed", "{record}");
     assert_eq!(record["cause"], cause, "{record}");
     assert_eq!(record["blocking"], true, "{record}");
@@ -81,14 +79,14 @@ fn assert_failed(pushed: &Pushed, record: &Value, cause: &str, line: &str) {
 
 #[test]
 fn endless_loop_runs_out_of_fuel() {
-    let (pushed, record) = attack("spin", "[policy.hostile]\nfuel = 50_000_000\n");
+    let (pushed, record) = attack(guests::SPIN, "[policy.hostile]\nfuel = 50_000_000\n");
     assert_failed(&pushed, &record, "fuel", "hookrt: policy hostile: ran out of fuel (limit 50000000)");
 }
 
 #[test]
 fn walking_a_huge_history_forever_meets_the_deadline() {
     let server = Server::new();
-    server.add_policy("hostile", &test_guest("hostile"));
+    server.add_policy("hostile", guests::HOSTILE);
     server.add_policy("no-wip", &example_policy("no-wip"));
     server.write_config(
         "[policy.hostile]\nfuel = 1_000_000_000_000\ntimeout_ms = 500\n[policy.hostile.settings]\nattack = \"walk-forever\"\n",
@@ -105,7 +103,7 @@ fn walking_a_huge_history_forever_meets_the_deadline() {
 
 #[test]
 fn memory_bomb_hits_the_memory_cap() {
-    let (pushed, record, peak) = attack_module(&test_guest("memory-hog"), "[policy.hostile]\nmemory_mib = 32\n");
+    let (pushed, record, peak) = attack_module(Path::new(guests::MEMORY_HOG), "[policy.hostile]\nmemory_mib = 32\n");
     assert_peak_under(peak, 32);
     // How far the last grow reached depends on the guest's allocator.
     let prefix = "hookrt: policy hostile: exceeded its memory limit (32 MiB): a linear memory grew to ";
@@ -113,7 +111,7 @@ fn memory_bomb_hits_the_memory_cap() {
     let line = line.unwrap_or_else(|| panic!("no {prefix:?} in:\n{}", pushed.stderr));
     let total = line.split("would take ").nth(1).and_then(|t| t.strip_suffix(" MiB")).and_then(|t| t.parse().ok());
     assert!(total.is_some_and(|mib: f64| mib > 32.0), "{line}");
-    documented("`exceeded its memory limit (32 MiB): a linear memory grew to ");
+    documented(TABLE, "`exceeded its memory limit (32 MiB): a linear memory grew to ");
     assert_eq!((record["verdict"].as_str(), record["cause"].as_str()), (Some("failed"), Some("memory")), "{record}");
 }
 
@@ -125,7 +123,7 @@ fn deep_recursion_overflows_the_stack() {
 
 #[test]
 fn panic_traps_with_the_guests_message() {
-    let (pushed, record) = attack("panicker", "");
+    let (pushed, record) = attack(guests::PANICKER, "");
     assert_failed(&pushed, &record, "trap", "hookrt: policy hostile: trapped: wasm `unreachable` instruction executed");
     pushed.assert_line("  | policy bug: cannot handle 1 ref updates");
     assert!(!pushed.stderr.contains("wasm backtrace"), "{}", pushed.stderr);
@@ -155,7 +153,7 @@ fn walks_opened_and_never_closed_stop_at_the_resource_cap() {
 /// The `huge-*` attack `attack`, with a text of `mib` MiB.
 fn huge(attack: &str, mib: u32) -> (Pushed, Value, u64) {
     let config = format!("[policy.hostile.settings]\nattack = \"{attack}\"\nmib = {mib}\n");
-    attack_module(&test_guest("hostile"), &config)
+    attack_module(Path::new(guests::HOSTILE), &config)
 }
 
 /// Asserts that hookrt's peak RSS, `peak_kib`, stayed under the policy's
@@ -172,7 +170,7 @@ fn an_8_mib_veto_is_cut_with_a_note() {
     let summary = pushed.remote_lines().into_iter().find(|l| l.starts_with("  xxx")).expect("the summary line");
     assert!(summary.ends_with("x … [cut by hookrt: 8388608 bytes in all]"), "{}", &summary[summary.len() - 80..]);
     assert!(summary.len() < 2 << 10, "{} bytes shown", summary.len());
-    documented("… [cut by hookrt: 8388608 bytes in all]");
+    documented(TABLE, "… [cut by hookrt: 8388608 bytes in all]");
     let detail = pushed.remote_lines().into_iter().find(|l| l.starts_with("  yyy")).expect("the detail line");
     assert!(detail.ends_with("y … [cut by hookrt: 1048576 bytes in all]"), "{}", &detail[detail.len() - 80..]);
     assert!(pushed.stderr.len() < 64 << 10, "the pusher got {} bytes", pushed.stderr.len());
@@ -209,8 +207,8 @@ fn ten_thousand_vetoes_are_capped_and_counted() {
     assert!(!pushed.stderr.contains("veto number 100\n"), "only the first 100 are shown");
     pushed.assert_line("hookrt: policy hostile: 9900 more vetoes not shown (hookrt shows the first 100)");
     pushed.assert_line("hookrt: push rejected: 10001 vetoes");
-    documented("`hookrt: policy hostile: 9900 more vetoes not shown (hookrt shows the first 100)`");
-    documented("`hookrt: push rejected: 10001 vetoes`");
+    documented(TABLE, "`hookrt: policy hostile: 9900 more vetoes not shown (hookrt shows the first 100)`");
+    documented(TABLE, "`hookrt: push rejected: 10001 vetoes`");
     assert_eq!(record["vetoes"].as_array().map(Vec::len), Some(100));
     assert_eq!(record["vetoes_not_shown"], 9900);
 }
@@ -231,15 +229,10 @@ fn a_forged_resource_handle_is_refused() {
 
 #[test]
 fn a_file_that_is_not_wasm_fails_to_load() {
-    let server = Server::new();
-    std::fs::write(server.policy_dir().join("hostile.wasm"), b"MZ\x90\x00 not a policy").expect("write");
-    server.add_policy("no-wip", &example_policy("no-wip"));
-    server.commit("WIP: vetoed by no-wip");
-    let pushed = server.push(&["origin", "main"]).assert_rejected();
-    pushed.assert_line("hookrt: policy no-wip vetoed refs/heads/main");
-    let record = &server.audit_records()[0];
-    assert_eq!(record["policies"][0]["name"], "hostile");
-    assert_eq!(record["policies"][0]["cause"], "load", "{record}");
+    let (pushed, record, _) = attack_with("hostile", b"MZ\x90\x00 not a policy", "");
+    let line = "hookrt: policy hostile: could not be loaded: it is not a WebAssembly file";
+    assert!(pushed.stderr.contains(line), "{}", pushed.stderr);
+    assert_eq!((record["verdict"].as_str(), record["cause"].as_str()), (Some("failed"), Some("load")), "{record}");
 }
 
 #[test]
@@ -250,7 +243,7 @@ fn nothing_outside_the_sandbox_is_granted() {
     let marker = std::path::Path::new("/tmp/hookrt-escape");
     let _ = std::fs::remove_file(marker);
     let (pushed, record) = attack(
-        "hostile",
+        guests::HOSTILE,
         &format!(
             "[policy.hostile]\ntimeout_ms = 2000\n[policy.hostile.settings]\nattack = \"escape\"\nport = {port}\n"
         ),

@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use crate::servers::{drop_in, install_script};
-use crate::support::{Pushed, Server, example_policy, repo_root, short, test_guest};
+use crate::support::servers::{drop_in, install_script};
+use crate::support::{Pushed, Server, example_policy, guests, repo_root, short};
 
 /// Makes `server` run its hooks the host's way: `runner` (a script in
 /// tests/fixtures/hosts) as pre-receive, update and post-receive in `dir`.
@@ -21,7 +21,7 @@ fn host_hooks(runner: &str, dir: &Path) {
 /// Puts the probe and no-wip into `dir` (a policy directory).
 fn probe_and_no_wip(dir: &Path) {
     std::fs::create_dir_all(dir).expect("create the policy dir");
-    std::fs::copy(test_guest("probe"), dir.join("probe.wasm")).expect("copy the probe");
+    std::fs::copy(guests::PROBE, dir.join("probe.wasm")).expect("copy the probe");
     std::fs::copy(example_policy("no-wip"), dir.join("no-wip.wasm")).expect("copy no-wip");
 }
 
@@ -92,7 +92,7 @@ fn gitlabs_global_custom_hooks_dir_runs_hookrt_for_every_repository() {
         drop_in(hook, &global_hooks.join(format!("{hook}.d/hookrt")));
     }
     // Server-wide policies, for every repository.
-    server.add_global_policy("probe", &test_guest("probe"));
+    server.add_global_policy("probe", guests::PROBE);
     server.add_global_policy("no-wip", &example_policy("no-wip"));
     let mut env = gitlab_env("http").to_vec();
     env.push(("GITALY_CUSTOM_HOOKS_DIR", global_hooks.to_str().expect("utf-8")));
@@ -154,7 +154,7 @@ fn gitea_runs_hookrt_from_pre_receive_d_beside_its_own_hook() {
 #[test]
 fn the_hosting_page_quotes_the_files_the_tests_use() {
     let page = std::fs::read_to_string(repo_root().join("docs/hosting.md")).expect("read docs/hosting.md");
-    let doc = crate::servers::hosting_doc;
+    let doc = crate::support::hosting_doc;
     let quoted =
         |text: &str, file: &str| assert!(page.contains(text), "docs/hosting.md does not quote {file}:\n{text}");
     quoted(&doc("authorized_keys"), "hosting/authorized_keys");

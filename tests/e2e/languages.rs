@@ -9,7 +9,7 @@
 //! policy (seconds for Python and JavaScript), and the pushes after them
 //! find it in the shared cache.
 
-use crate::support::{Server, assert_example_passes_its_cases, commits_produced, example_policy, heavy, in_repo};
+use crate::support::{Server, assert_example_passes_its_cases, commits_produced, example_policy, heavy, in_repo, text};
 
 /// Pushes `main`, expecting a rejection that shows `shown`, and checks that
 /// no ref on the server moved.
@@ -82,13 +82,13 @@ fn unwalkable_history_is_vetoed(server: &Server, name: &str) {
     let blob = server.write_object(&server.work, "blob", b"not a commit\n");
     let tree = server.git(&["rev-parse", "HEAD^{tree}"]);
     let who = "A U Thor <author@example.com> 1700000000 +0000";
-    let text = format!("tree {tree}\nparent {blob}\nauthor {who}\ncommitter {who}\n\nfix: on a blob\n");
-    let bad = server.write_object(&server.work, "commit", text.as_bytes());
+    let commit = format!("tree {tree}\nparent {blob}\nauthor {who}\ncommitter {who}\n\nfix: on a blob\n");
+    let bad = server.write_object(&server.work, "commit", commit.as_bytes());
     let policy = example_policy(name);
     let range = format!("HEAD..{bad}");
     let work = server.work.to_str().expect("utf-8");
     let out = server.hookrt(&["test", "--policy", policy.to_str().expect("utf-8"), "--repo", work, "--range", &range]);
-    let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let shown = text(&out);
     assert_eq!(out.status.code(), Some(1), "{shown}");
     assert!(!shown.contains("trapped"), "{name} trapped:\n{shown}");
     assert!(shown.contains(" cannot be read: "), "{shown}");

@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Output};
 use std::sync::Barrier;
 
-use crate::support::{Pushed, Server, assert_no_panic, example_policy, heavy};
+use crate::support::{Pushed, Server, assert_no_panic, example_policy, heavy, unique_no_wip};
 
 /// What one branch of the 64-push test carries, and so which policy (if any)
 /// must veto it.
@@ -320,49 +320,4 @@ fn to_pushed(out: Output) -> Pushed {
 /// A commit in the clone with `parent`'s tree and `message`, on no branch.
 fn commit_tree(server: &Server, parent: &str, message: &str) -> String {
     server.git(&["commit-tree", &format!("{parent}^{{tree}}"), "-p", parent, "-m", message])
-}
-
-/// A module no cache has seen: no-wip with a custom section naming `dir`,
-/// written there.
-pub(crate) fn unique_no_wip(dir: &std::path::Path) -> std::path::PathBuf {
-    let policy = dir.join("no-wip-unique.wasm");
-    let mut wasm = std::fs::read(example_policy("no-wip")).expect("read no-wip");
-    wasm.extend(custom_section("hookrt-load-test", dir.to_string_lossy().as_bytes()));
-    std::fs::write(&policy, wasm).expect("write the unique policy");
-    policy
-}
-
-/// A wasm custom section (id 0): its size, the name's length and the name,
-/// then the payload. Valid at the top level of a component too, where
-/// hookrt and wasmtime ignore it.
-fn custom_section(name: &str, payload: &[u8]) -> Vec<u8> {
-    let mut body = leb128(name.len());
-    body.extend(name.as_bytes());
-    body.extend(payload);
-    let mut section = vec![0];
-    section.extend(leb128(body.len()));
-    section.extend(body);
-    section
-}
-
-fn leb128(mut n: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-#[test]
-fn leb128_and_custom_sections_are_encoded_as_wasm_wants() {
-    assert_eq!(leb128(0), [0]);
-    assert_eq!(leb128(127), [0x7f]);
-    assert_eq!(leb128(128), [0x80, 0x01]);
-    assert_eq!(leb128(624_485), [0xe5, 0x8e, 0x26]);
-    assert_eq!(custom_section("ab", b"xyz"), [0, 6, 2, b'a', b'b', b'x', b'y', b'z']);
 }

@@ -1,8 +1,6 @@
 //! End-to-end tests: real `git push`es into bare repositories with hookrt
 //! installed, running policies built from this repository's sources.
 
-mod receiver;
-mod servers;
 mod support;
 
 mod architecture;

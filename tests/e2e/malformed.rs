@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::support::{Server, assert_no_panic, example_policy, in_repo, short, test_guest};
+use crate::support::{Server, assert_no_panic, example_policy, guests, in_repo, short};
 
 const AUTHOR: &str = "A U Thor <author@example.com> 1700000000 +0000";
 const MESSAGE: &str = "Fix the parser (#12)\n\nSigned-off-by: A U Thor <author@example.com>\n";
@@ -20,7 +20,7 @@ fn server() -> Server {
     {
         server.add_policy(name, &example_policy(name));
     }
-    server.add_policy("list-commits", &test_guest("list-commits"));
+    server.add_policy("list-commits", guests::LIST_COMMITS);
     server.write_config(
         "[policy.author-email.settings]\nemail-regex = '(?i)@example\\.com$'\n\
          [policy.internal-authors.settings]\ndomains = [\"example.com\"]\n",
@@ -217,7 +217,7 @@ fn hex(id: &str) -> Vec<u8> {
 #[test]
 fn a_commit_git_cannot_read_is_a_veto_naming_it() {
     let server = Server::new();
-    server.add_policy("list-commits", &test_guest("list-commits"));
+    server.add_policy("list-commits", guests::LIST_COMMITS);
     let blob = server.write_object(&server.bare, "blob", b"not a commit\n");
     let tree = server.server_git(&["rev-parse", "main^{tree}"]);
     let text =

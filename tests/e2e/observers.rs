@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use crate::receiver::{Receiver, wait_for};
-use crate::support::{Server, example_policy, test_guest};
-use crate::webhooks::outbox_files;
+use crate::support::receiver::{Receiver, wait_for};
+use crate::support::{Server, example_policy, guests};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -76,8 +75,8 @@ refs = ["refs/heads/main"]
 fn observers_that_trap_or_loop_change_nothing_and_are_reported() {
     let server = Server::new();
     let receiver = Receiver::start();
-    server.add_policy("trapper", &test_guest("observer"));
-    server.add_policy("looper", &test_guest("observer"));
+    server.add_policy("trapper", guests::OBSERVER);
+    server.add_policy("looper", guests::OBSERVER);
     server.write_config(&format!(
         r#"[policy.trapper]
 hook = "post-receive"
@@ -115,8 +114,8 @@ events = ["*"]
 #[test]
 fn emit_refuses_bad_events_and_floods_as_data() {
     let server = Server::new();
-    server.add_policy("bad", &test_guest("observer"));
-    server.add_policy("flood", &test_guest("observer"));
+    server.add_policy("bad", guests::OBSERVER);
+    server.add_policy("flood", guests::OBSERVER);
     server.write_config(
         "[policy.bad]\nhook = \"post-receive\"\nsettings = { behave = \"bad\" }\n\n\
          [policy.flood]\nhook = \"post-receive\"\nsettings = { behave = \"flood\" }\n",
@@ -131,7 +130,7 @@ fn emit_refuses_bad_events_and_floods_as_data() {
     assert!(has(
         "flood: 100 of 150 accepted, first error: EmitError::TooMany(\"a policy may emit 100 events per push\")"
     ));
-    assert!(outbox_files(&server).is_empty(), "no webhook, nothing queued");
+    assert!(server.outbox_files().is_empty(), "no webhook, nothing queued");
 }
 
 #[test]
@@ -156,5 +155,5 @@ fn an_observer_set_for_pre_receive_is_refused_with_what_to_write() {
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("ok     deploy-notify (observer, repository, post-receive"), "{stdout}");
     server.push(&["origin", "main"]).assert_ok().assert_line("[deploy-notify] deploy of main to production requested");
-    wait_for(WAIT, "nothing queued without a webhook", || outbox_files(&server).is_empty().then_some(()));
+    wait_for(WAIT, "nothing queued without a webhook", || server.outbox_files().is_empty().then_some(()));
 }

@@ -3,7 +3,7 @@
 //! the real git client: one push it accepts, one it vetoes (no ref moves, and
 //! the pusher reads why), and its own case files.
 
-use crate::support::{Server, assert_push_rule_passes_its_cases, short};
+use crate::support::{Commit, Server, assert_push_rule_passes_its_cases, short};
 
 // blocked-extensions
 
@@ -106,7 +106,7 @@ fn internal_authors_accepts_company_and_bot_authors() {
         ("GIT_AUTHOR_NAME", "dependabot[bot]"),
         ("GIT_AUTHOR_EMAIL", "49699333+dependabot[bot]@users.noreply.github.com"),
     ];
-    let id = server.commit_with("bump dependencies", &bot);
+    let id = server.commit_with("bump dependencies", Commit::with_env(&bot));
     server.push(&["origin", "main"]).assert_ok();
     assert_eq!(server.server_ref("refs/heads/main").as_deref(), Some(id.as_str()));
 }
@@ -117,7 +117,7 @@ fn internal_authors_vetoes_an_outside_address() {
     server.write_config(INTERNAL_AUTHORS_SETTINGS);
     let before = server.server_refs();
     server.commit("from work");
-    let bad = server.commit_with("from home", &[("GIT_AUTHOR_EMAIL", "ann@gmail.com")]);
+    let bad = server.commit_with("from home", Commit::with_env(&[("GIT_AUTHOR_EMAIL", "ann@gmail.com")]));
     let pushed = server.push(&["origin", "main"]).assert_rejected();
     assert_eq!(server.server_refs(), before);
     pushed.assert_line(&format!("  commit {}  from home", short(&bad)));
@@ -273,7 +273,8 @@ const GITEA_PUSHER: [(&str, &str); 2] = [("GITEA_PUSHER_NAME", "pusher"), ("GITE
 fn verify_committer_accepts_the_pushers_own_commits() {
     let server = Server::with_example("verify-committer");
     server.commit("my work");
-    let id = server.commit_with("bob's patch, applied by me", &[("GIT_AUTHOR_EMAIL", "bob@example.com")]);
+    let id =
+        server.commit_with("bob's patch, applied by me", Commit::with_env(&[("GIT_AUTHOR_EMAIL", "bob@example.com")]));
     let pushed = server.push_with_env(&["origin", "main"], &GITEA_PUSHER).assert_ok();
     assert_eq!(server.server_ref("refs/heads/main").as_deref(), Some(id.as_str()));
     assert!(!pushed.stderr.contains("not checked"), "{}", pushed.stderr);
@@ -283,7 +284,7 @@ fn verify_committer_accepts_the_pushers_own_commits() {
 fn verify_committer_vetoes_someone_elses_commit() {
     let server = Server::with_example("verify-committer");
     let before = server.server_refs();
-    let bad = server.commit_with("bob's work", &[("GIT_COMMITTER_EMAIL", "bob@example.com")]);
+    let bad = server.commit_with("bob's work", Commit::with_env(&[("GIT_COMMITTER_EMAIL", "bob@example.com")]));
     let pushed = server.push_with_env(&["origin", "main"], &GITEA_PUSHER).assert_rejected();
     assert_eq!(server.server_refs(), before);
     pushed.assert_line(&format!("  commit {}  bob's work", short(&bad)));
@@ -293,7 +294,7 @@ fn verify_committer_vetoes_someone_elses_commit() {
 #[test]
 fn verify_committer_without_the_pushers_email_accepts_and_says_so() {
     let server = Server::with_example("verify-committer");
-    let id = server.commit_with("bob's work", &[("GIT_COMMITTER_EMAIL", "bob@example.com")]);
+    let id = server.commit_with("bob's work", Commit::with_env(&[("GIT_COMMITTER_EMAIL", "bob@example.com")]));
     let pushed = server.push_with_env(&["origin", "main"], &[("GITHUB_USER_LOGIN", "ann")]).assert_ok();
     assert_eq!(server.server_ref("refs/heads/main").as_deref(), Some(id.as_str()));
     pushed.assert_line("[verify-committer] the server gives no e-mail for the pusher, so committers were not checked");

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Server, assert_push_rule_passes_its_cases, example_policy, short};
+use crate::support::{Commit, Server, assert_push_rule_passes_its_cases, example_policy, short};
 
 #[test]
 fn commit_message_requires_an_issue_and_rejects_fixups() {
@@ -77,8 +77,9 @@ fn author_email_names_the_address_that_does_not_match() {
     let server = Server::with_example("author-email");
     server.write_config("[policy.author-email.settings]\nemail-regex = '(?i)@example\\.com$'\n");
     let before = server.server_refs();
-    let outside = server.commit_with("work from home", &[("GIT_AUTHOR_EMAIL", "ann@home.example.org")]);
-    let rebased = server.commit_with("rebased at home", &[("GIT_COMMITTER_EMAIL", "ann@home.net")]);
+    let outside =
+        server.commit_with("work from home", Commit::with_env(&[("GIT_AUTHOR_EMAIL", "ann@home.example.org")]));
+    let rebased = server.commit_with("rebased at home", Commit::with_env(&[("GIT_COMMITTER_EMAIL", "ann@home.net")]));
     let pushed = server.push(&["origin", "main"]).assert_rejected();
     assert_eq!(server.server_refs(), before, "no ref may move on a rejected push");
     pushed.assert_line(&format!("  commit {}  work from home", short(&outside)));
@@ -227,7 +228,7 @@ fn signed_commits_rejects_unsigned_and_accepts_ssh_signed() {
     server.git(&["config", "gpg.format", "ssh"]);
     server.git(&["config", "user.signingkey", key.to_str().expect("utf-8 path")]);
     server.git(&["reset", "--quiet", "--hard", "HEAD~1"]);
-    let signed = server.commit_with("signed work", &[("ARG", "-S")]);
+    let signed = server.commit_with("signed work", Commit { signed: true, ..Commit::default() });
     assert!(server.git(&["cat-file", "commit", &signed]).contains("-----BEGIN SSH SIGNATURE-----"));
     server.push(&["origin", "main"]).assert_ok();
     assert_eq!(server.server_ref("refs/heads/main").as_deref(), Some(signed.as_str()));
@@ -271,10 +272,10 @@ fn signed_commits_accepts_gpg_signed() {
     assert!(out.status.success(), "gpg --quick-gen-key failed: {}", String::from_utf8_lossy(&out.stderr));
     server.git(&["config", "user.signingkey", "signer@example.com"]);
     let home = home.to_str().expect("utf-8 path");
-    let first = server.commit_with("signed work", &[("GNUPGHOME", home), ("ARG", "-S")]);
+    let first = server.commit_with("signed work", Commit { env: &[("GNUPGHOME", home)], signed: true });
     let merged = {
         server.git(&["checkout", "--quiet", "-b", "topic", "HEAD~1"]);
-        server.commit_with("signed topic work", &[("GNUPGHOME", home), ("ARG", "-S")]);
+        server.commit_with("signed topic work", Commit { env: &[("GNUPGHOME", home)], signed: true });
         server.git(&["checkout", "--quiet", "main"]);
         let out = server
             .command("git", &server.work)

@@ -5,16 +5,12 @@
 //! someone else, changed in the registry or not pulled is refused.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use crate::servers::Registry;
-use crate::support::{self, Server, example_policy};
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use crate::support::servers::Registry;
+use crate::support::{self, Server, example_policy, stdout};
 
 /// docs/distribution.md shows `text`.
 fn documented(text: &str) {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::support::{Server, repo_root, short, test_guest};
+use crate::support::{Server, guests, repo_root, short};
 
 /// What the test says when a released file changed.
 const FROZEN: &str = "hookrt:policy@0.1.0 is released (wit/CHANGELOG.md): put the change in a new version beside it, e.g. wit/policy@0.2.0/";
@@ -57,7 +57,7 @@ fn the_released_contract_0_1_0_never_changes() {
 /// A server with the `contract-0-1-0` guest installed as `contract`.
 fn contract_server() -> Server {
     let server = Server::new();
-    server.add_policy("contract", &test_guest("contract-0-1-0"));
+    server.add_policy("contract", guests::CONTRACT_0_1_0);
     server
 }
 

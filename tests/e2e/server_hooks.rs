@@ -8,19 +8,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::support::{Server, example_policy, in_repo, test_guest};
-
-/// A `hookrt.toml` block of `doc` (a file under docs/), checked to be
-/// there word for word, so the docs show what the tests run.
-pub fn documented_config(doc: &str, config: &str) -> String {
-    let text = std::fs::read_to_string(in_repo(doc)).unwrap_or_else(|e| panic!("read {doc}: {e}"));
-    assert!(text.contains(config), "{doc} does not show:\n{config}");
-    config.to_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use crate::support::{Server, documented_config, example_policy, guests, stderr};
 
 /// Runs git in `dir` with the server's environment, whatever its outcome.
 fn git_at(server: &Server, dir: &Path, args: &[&str]) -> Output {
@@ -92,7 +80,7 @@ fn a_pushs_own_transaction_is_left_to_pre_receive_unless_the_policy_asks() {
 #[test]
 fn reference_transaction_observers_run_once_it_is_committed() {
     let server = Server::with_example("protect-branches");
-    server.add_policy("observer", &test_guest("observer"));
+    server.add_policy("observer", guests::OBSERVER);
     server.write_config(&format!("{PROTECT_EVERYWHERE}\n[policy.observer]\nhook = \"reference-transaction\"\n"));
     let main = server.server_ref("refs/heads/main").expect("main");
 
@@ -218,11 +206,11 @@ fn post_update_and_the_hooks_hookrt_does_not_run_keep_running_after_install() {
     let hooks = server.bare.join("hooks");
     for hook in ["post-update", "pre-auto-gc"] {
         let script = format!("#!/bin/sh\necho {hook} \"$@\" >> '{}'\n", marker.display());
-        crate::servers::install_script(&hooks.join(hook), &script);
+        crate::support::servers::install_script(&hooks.join(hook), &script);
     }
     let out = server.hookrt(&["install", server.bare.to_str().expect("utf-8")]);
     assert!(out.status.success());
-    std::fs::copy(test_guest("list-commits"), server.policy_dir().join("list.wasm")).expect("copy");
+    std::fs::copy(guests::LIST_COMMITS, server.policy_dir().join("list.wasm")).expect("copy");
     server.write_config("[policy.list]\nhook = \"post-update\"\n");
 
     server.commit("second");

@@ -1,15 +1,9 @@
 //! `hookrt test` and `hookrt check`: cases, their outputs for people, scripts
 //! and CI, dry runs over real history.
 
-use std::process::Output;
-
 use crate::support::{
-    Server, assert_example_passes_its_cases, example_policy, hookrt, in_repo, run_fixture, test_guest,
+    Server, assert_example_passes_its_cases, example_policy, guests, hookrt, in_repo, run_fixture, text,
 };
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 fn path(p: &std::path::Path) -> &str {
     p.to_str().expect("utf-8 path")
@@ -69,10 +63,10 @@ fn a_trapping_policy_shows_what_it_printed() {
     let file = dir.path().join("trap.toml");
     let case = "[[case]]\nname = \"panics\"\npush = [{ ref = \"main\", commits = [\"x\"] }]\nexpect = { failure = \"trap\" }\n";
     std::fs::write(&file, case).expect("write");
-    let out = hookrt(&["test", path(&file), "--policy", path(&test_guest("panicker"))]);
+    let out = hookrt(&["test", path(&file), "--policy", guests::PANICKER]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     std::fs::write(&file, case.replace("failure = \"trap\"", "accept = true")).expect("write");
-    let out = hookrt(&["test", path(&file), "--policy", path(&test_guest("panicker"))]);
+    let out = hookrt(&["test", path(&file), "--policy", guests::PANICKER]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("| policy bug: cannot handle 1 ref updates"), "{}", text(&out));
 }
@@ -194,7 +188,7 @@ fn check_reports_each_installed_policy() {
     let sum = String::from_utf8_lossy(&sum.stdout).split_whitespace().next().expect("a digest").to_owned();
     assert!(text(&out).contains(&format!("\n       file sha256:{sum}, unsigned\n")), "{}", text(&out));
 
-    server.add_policy("spin", &test_guest("spin"));
+    server.add_policy("spin", guests::SPIN);
     std::fs::write(server.policy_dir().join("broken.wasm"), b"\0asm\x0d\0\x01\0garbage").expect("write");
     let out = hookrt(&["check", bare]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -240,11 +234,11 @@ output = ["pusher ann email=- id=user-7 source=gitlab", "project=group/app proto
 warnings = ["this is only a warning"]
 "#;
     std::fs::write(&file, case).expect("write");
-    let out = hookrt(&["test", path(&file), "--policy", path(&test_guest("probe"))]);
+    let out = hookrt(&["test", path(&file), "--policy", guests::PROBE]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     // A warning the policy does not give fails the case.
     std::fs::write(&file, case.replace("only a warning", "a warning it never gives")).expect("write");
-    let out = hookrt(&["test", path(&file), "--policy", path(&test_guest("probe"))]);
+    let out = hookrt(&["test", path(&file), "--policy", guests::PROBE]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("(no such warning)"), "{}", text(&out));
 }
@@ -276,9 +270,8 @@ output = [
     "change Merge branch 'topic' Added merge.txt 0>100644 size=2 new=true",
 ]
 "#;
-    let probe = test_guest("probe");
     std::fs::write(&file, case).expect("write");
-    let out = hookrt(&["test", path(&file), "--policy", path(&probe)]);
+    let out = hookrt(&["test", path(&file), "--policy", guests::PROBE]);
     // `shared` differs on both sides: the case cannot be built as it is.
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let shown = text(&out);
@@ -296,7 +289,7 @@ output = [
         case.replace("\"merge.txt\" = \"m\\n\"", "\"merge.txt\" = \"m\\n\", \"shared\" = \"both\\n\""),
     )
     .expect("write");
-    let out = hookrt(&["test", path(&file), "--policy", path(&probe)]);
+    let out = hookrt(&["test", path(&file), "--policy", guests::PROBE]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 
@@ -389,7 +382,7 @@ fn raw_case_commits_are_the_objects_written_and_reach_the_policy() {
     let file = dir.path().join("raw.toml");
     std::fs::write(&file, raw_case_file(|name| format!("walk added-to-repository refs/heads/main {}", ids[name])))
         .expect("write");
-    let out = hookrt(&["test", path(&file), "--policy", path(&test_guest("list-commits"))]);
+    let out = hookrt(&["test", path(&file), "--policy", guests::LIST_COMMITS]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(text(&out).lines().last(), Some("8 passed, 0 failed"), "{}", text(&out));
 }

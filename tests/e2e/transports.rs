@@ -3,8 +3,9 @@
 //! http-backend behind lighttpd, and gitolite behind sshd. Each follows its
 //! recipe in docs/hosting.md, with the files that page shows.
 
-use crate::servers::{Lighttpd, Sshd, drop_in, hosting_doc, keygen, login_name};
-use crate::support::{Server, example_policy, run_fixture_with_env, short, test_guest};
+use crate::support::hosting_doc;
+use crate::support::servers::{Lighttpd, Sshd, drop_in, keygen, login_name};
+use crate::support::{Server, example_policy, guests, run_fixture_with_env, short};
 
 /// docs/hosting/authorized_keys with `keys` in place of its example keys,
 /// in order, plus one line with no name for `plain`: the account's own
@@ -99,7 +100,7 @@ fn over_smart_http_the_logged_in_user_is_the_pusher_and_push_options_arrive() {
 fn under_gitolite_its_user_is_the_pusher_and_its_own_update_hook_still_decides() {
     // The clone to push from; the repository is gitolite's.
     let server = Server::new();
-    server.add_global_policy("probe", &test_guest("probe"));
+    server.add_global_policy("probe", guests::PROBE);
     let dir = server.root().join("gitolite");
     let home = dir.join("home");
     std::fs::create_dir_all(&home).expect("create gitolite's home");

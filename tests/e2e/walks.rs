@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use crate::support::{Server, test_guest};
+use crate::support::{Server, guests};
 
 const ZERO: &str = "0000000000000000000000000000000000000000";
 
@@ -79,7 +79,7 @@ fn run(hook: &str, same_dates: bool) {
     if same_dates {
         server.freeze_dates();
     }
-    server.add_policy("list-commits", &test_guest("list-commits"));
+    server.add_policy("list-commits", guests::LIST_COMMITS);
     server.write_config(&format!("[policy.list-commits]\nhook = \"{hook}\"\n"));
     let g = |args: &[&str]| server.git(args);
     let b = server.commit("B");

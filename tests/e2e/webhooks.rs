@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::receiver::{Receiver, free_port, signature, wait_for};
+use crate::support::receiver::{Receiver, free_port, signature, wait_for};
 use crate::support::{Server, repo_root};
 
 const SECRET: &str = "s3cret-for-tests";
@@ -104,7 +104,7 @@ fn a_receiver_that_is_down_gets_the_event_once_it_is_back() {
     assert_eq!(request.json()["after"], pushed.as_str());
     let delivered = wait_for_outcome(&server, "delivered", 1);
     assert!(delivered[0]["attempt"].as_u64().is_some_and(|n| n >= 2), "{:?}", delivered[0]);
-    assert!(outbox_files(&server).is_empty(), "nothing left queued");
+    assert!(server.outbox_files().is_empty(), "nothing left queued");
 }
 
 #[test]
@@ -129,7 +129,7 @@ fn a_full_queue_drops_the_oldest_event_loudly() {
     assert_eq!(dropped.len(), 1);
     assert_eq!(dropped[0]["delivery"], queued[0]["delivery"], "the oldest goes");
     assert!(dropped[0]["error"].as_str().is_some_and(|e| e.contains("queue_max")));
-    assert_eq!(outbox_files(&server).len(), 2);
+    assert_eq!(server.outbox_files().len(), 2);
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn hookrt_deliver_sends_what_a_crashed_deliverer_left_queued() {
     // The deliverer waits ten minutes for its next attempt: kill it, as a
     // crash or a reboot would.
     kill_deliverers(&server);
-    assert_eq!(outbox_files(&server).len(), 1, "the event is still on disk");
+    assert_eq!(server.outbox_files().len(), 1, "the event is still on disk");
 
     let receiver = Receiver::on(port);
     let bare = server.bare.display().to_string();
@@ -153,7 +153,7 @@ fn hookrt_deliver_sends_what_a_crashed_deliverer_left_queued() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1 delivered, 0 given up (see the audit log)");
     assert_eq!(receiver.next(WAIT).json()["after"], pushed.as_str());
-    assert!(outbox_files(&server).is_empty());
+    assert!(server.outbox_files().is_empty());
 }
 
 #[test]
@@ -234,13 +234,6 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// The deliveries waiting in the server's outbox.
-pub fn outbox_files(server: &Server) -> Vec<std::path::PathBuf> {
-    let dir = server.bare.join("hookrt").join("outbox");
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
-    entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect()
 }
 
 /// Kills the `hookrt deliver` processes working on this server's repository.

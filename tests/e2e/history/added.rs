@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use hookrt::git::ChangeKind;
 
-use super::{assert_none, commits, git, open};
+use super::{all_commits, assert_none, git, open};
 
 /// The empty blob: what an added file is diffed against.
 const EMPTY_BLOB: &str = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
@@ -33,7 +33,7 @@ fn git_added(old: &str, new: &str) -> Option<Vec<u32>> {
 fn every_change_adds_the_lines_git_diff_shows() {
     let repo = open(&[], Vec::new());
     let (mut differences, mut compared, mut seen) = (Vec::new(), 0, HashSet::new());
-    for (commit, _) in commits() {
+    for (commit, _) in all_commits() {
         let changes = repo.changes(*commit, 100_000, None).expect("the commit's changes");
         // The 3000-file commit would be 3000 git runs; its kind is in others.
         if changes.len() > 40 {

@@ -3,7 +3,7 @@
 
 use gix::ObjectId;
 
-use super::walks::{PUSHES, resolved};
+use super::pushes::{PUSHES, resolved};
 use super::{MALFORMED, assert_none, git_is_ancestor, git_text, id, open};
 
 /// Commits where ancestry is easy to get wrong: merges (criss-cross,

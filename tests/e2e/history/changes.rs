@@ -7,7 +7,7 @@ use gix::ObjectId;
 use gix::bstr::BString;
 use hookrt::git::ChangeKind;
 
-use super::{assert_none, commits, git, git_with_input, open};
+use super::{all_commits, assert_none, git, git_with_input, open};
 
 /// One changed path, as both sides are compared.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +108,7 @@ fn every_commit_changes_what_diff_tree_lists() {
     // git's records for every commit first, so that their blobs are
     // sized in one run.
     let mut listed = Vec::new();
-    for (commit, parents) in commits() {
+    for (commit, parents) in all_commits() {
         let id = commit.to_string();
         let out = match parents.first() {
             Some(parent) => git(&["diff-tree", "-r", "-M100%", "--raw", "-z", &parent.to_string(), &id]),

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use gix::ObjectId;
 
-use super::{DAMAGED_SIGNATURE, assert_none, commits, git, git_with_input, id, malformed, open, try_git};
+use super::{DAMAGED_SIGNATURE, all_commits, assert_none, git, git_with_input, id, malformed, open, try_git};
 
 /// What `git log --encoding=UTF-8` shows of one commit.
 struct Shown {
@@ -50,7 +50,7 @@ fn shown() -> Vec<Shown> {
         let message = if id == headers_only { Vec::new() } else { record[7].to_vec() };
         shown.push(Shown { id, author: [text(1), text(2), text(3)], committer: [text(4), text(5), text(6)], message });
     }
-    assert_eq!(shown.len(), commits().len(), "git log shows every commit once");
+    assert_eq!(shown.len(), all_commits().len(), "git log shows every commit once");
     shown
 }
 
@@ -153,7 +153,7 @@ fn every_commit_has_the_author_committer_and_message_git_log_shows() {
         latin1 += usize::from(commit.headers.iter().any(|(k, v)| k == "encoding" && v == "ISO-8859-1"));
     }
     assert_none("the signatures and messages", &differences);
-    assert!(compared + DAMAGED_SIGNATURE.len() == commits().len(), "{compared} commits compared");
+    assert!(compared + DAMAGED_SIGNATURE.len() == all_commits().len(), "{compared} commits compared");
     assert!(not_utf8 >= 1, "no message of invalid UTF-8 was compared");
     assert!(latin1 >= 2, "{latin1} ISO-8859-1 commits compared");
 }

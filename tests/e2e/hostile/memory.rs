@@ -6,7 +6,7 @@
 
 use super::wat::{ACCEPT, ALLOCATOR, policy, repeat};
 use super::{assert_failed, assert_peak_under, attack_with};
-use crate::support::{Server, example_policy, test_guest};
+use crate::support::{Server, example_policy, guests};
 
 /// The memory cap the attacks run under, in MiB.
 const CAP_MIB: u64 = 64;
@@ -236,7 +236,7 @@ fn a_100_mib_blob_read(stored: &str) {
         server.push(&["origin", "main"]).assert_ok();
         data[50 << 20..(50 << 20) + 4096].fill(0);
     }
-    server.add_policy("hostile", &test_guest("hostile"));
+    server.add_policy("hostile", guests::HOSTILE);
     server.add_policy("no-wip", &example_policy("no-wip"));
     server.write_config(&format!(
         "[policy.hostile]\nmemory_mib = {CAP_MIB}\n[policy.hostile.settings]\nattack = \"read-blobs\"\n"

@@ -10,7 +10,7 @@
 #[allow(clippy::too_many_arguments)]
 mod bindings {
     wit_bindgen::generate!({
-        path: "../../../wit/policy@0.1.0",
+        path: "../../../../wit/policy@0.1.0",
         world: "validated-policy",
     });
 }

@@ -1,164 +1,16 @@
-//! The test bed: a bare "server" repository with hookrt installed, a clone
-//! to push from, and the real `git` client in between. Git runs with an
-//! isolated HOME and no system or global config, so the machine's own
-//! settings never leak into a test.
+//! The test bed: a bare "server" repository with hookrt installed and a
+//! clone to push from.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
-pub const HOOKRT: &str = env!("CARGO_BIN_EXE_hookrt");
+use super::{HOOKRT, assert_no_panic, checked, example_policy, guests, repo_root, running_as_root, shared_cache};
 
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("runtime/ has a parent").to_owned()
-}
-
-fn built(dir: &str, name: &str) -> PathBuf {
-    let path = repo_root().join("target").join(dir).join(format!("{name}.wasm"));
-    assert!(path.is_file(), "{} is missing: run `just policies` (or `just test`) first", path.display());
-    path
-}
-
-/// An example policy built by `just policies`.
-pub fn example_policy(name: &str) -> PathBuf {
-    built("policies", name)
-}
-
-/// A test guest (tests/guests/) built by `just policies`.
-pub fn test_guest(name: &str) -> PathBuf {
-    built("test-guests", name)
-}
-
-/// The compiled-code cache shared by the suite: content-keyed, so sharing
-/// it is safe, and it spares each test a compile.
-fn shared_cache() -> PathBuf {
-    repo_root().join("target").join("e2e-cache")
-}
-
-/// Tests that load the whole machine (dozens of pushes at once) or that
-/// need its full speed (10,000 commits within the default deadline) hold
-/// this while they run, so no two of them ever overlap: on a 2-core CI
-/// machine one would starve the other past its deadline.
-pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
-    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    // A test that failed while holding it does not stop the others.
-    HEAVY.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// What hookrt prints when it panics (see `runtime/src/main.rs`).
-const PANIC_MARKER: &str = "hookrt: internal error";
-
-/// Fails the test if hookrt panicked: a panic anywhere in hookrt is a bug,
-/// whatever the input. Every hookrt run and push of the suite goes through
-/// this.
-pub fn assert_no_panic(output: &str) {
-    // A policy's own panic message ("thread '<unnamed>' panicked at …")
-    // is the guest's business; hookrt's threads are `main` and `hookrt-*`.
-    let panicked = output.contains(PANIC_MARKER)
-        || output.contains("thread 'main' panicked at")
-        || output.contains("thread 'hookrt-");
-    assert!(!panicked, "hookrt panicked:\n{output}");
-}
-
-/// `out` after checking that hookrt did not panic.
-fn checked(out: Output) -> Output {
-    assert_no_panic(&String::from_utf8_lossy(&out.stderr));
-    assert_no_panic(&String::from_utf8_lossy(&out.stdout));
-    out
-}
-
-/// Runs the hookrt binary outside any server (for `hookrt test` and
-/// `hookrt check`), with the suite's cache and no git configuration.
-pub fn hookrt(args: &[&str]) -> Output {
-    checked(hookrt_command(args).output().expect("run hookrt"))
-}
-
-/// The command [`hookrt`] runs, for tests that feed it input or run many.
-pub fn hookrt_command(args: &[&str]) -> Command {
-    let mut cmd = Command::new(HOOKRT);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOOKRT_CACHE_DIR", shared_cache())
-        // Never the machine's /etc/hookrt: tests that want a server-wide
-        // scope name their own.
-        .env("HOOKRT_GLOBAL_DIR", empty_global_dir())
-        .env_remove("GIT_DIR");
-    cmd
-}
-
-/// An empty server-wide policy directory, shared by tests that have none.
-fn empty_global_dir() -> PathBuf {
-    let dir = repo_root().join("target").join("e2e-empty-global");
-    std::fs::create_dir_all(&dir).expect("create the empty global dir");
-    dir
-}
-
-/// Runs a fixture script from tests/fixtures.
-pub fn run_fixture(script: &str, args: &[&str]) {
-    run_fixture_with_env(script, args, &[]);
-}
-
-/// Like [`run_fixture`], with extra environment.
-pub fn run_fixture_with_env(script: &str, args: &[&str], env: &[(&str, &str)]) {
-    let path = repo_root().join("tests").join("fixtures").join(script);
-    let mut cmd = Command::new("bash");
-    cmd.arg(path).args(args).envs(env.iter().copied()).stdin(Stdio::null());
-    let out = cmd.output().expect("run fixture");
-    assert!(out.status.success(), "fixture {script} failed: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// The `commits=N` the host reports for `policy` in its debug log.
-pub fn commits_produced(stderr: &str, policy: &str) -> u64 {
-    stderr
-        .lines()
-        .find(|l| l.contains("policy finished") && l.contains(&format!("policy={policy}")))
-        .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("commits=")))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no `policy finished` line for {policy} in:\n{stderr}"))
-}
-
-/// Runs an example policy's own case files (`example-policies/<name>/tests`)
-/// with `hookrt test` and asserts that every case passes.
-pub fn assert_example_passes_its_cases(name: &str) {
-    assert_cases_pass(&format!("example-policies/{name}"), name);
-}
-
-/// Runs a push-rule policy's own case files
-/// (`example-policies/push-rules/<name>/tests`), as above.
-pub fn assert_push_rule_passes_its_cases(name: &str) {
-    assert_cases_pass(&format!("example-policies/push-rules/{name}"), name);
-}
-
-fn assert_cases_pass(dir: &str, name: &str) {
-    let dir = in_repo(dir);
-    let policy = example_policy(name);
-    let out = hookrt(&["test", dir.to_str().expect("utf-8"), "--policy", policy.to_str().expect("utf-8")]);
-    let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(out.status.code(), Some(0), "{shown}");
-    assert!(shown.lines().last().is_some_and(|l| l.ends_with(" passed, 0 failed")), "{shown}");
-    assert!(!shown.contains("FAIL"), "{shown}");
-}
-
-/// The guide `doc` (a path in the repository, e.g. `docs/admin.md`) shows
-/// `text` (a command or a config line): what a test runs is what the
-/// guide tells a user to.
-pub fn documented(doc: &str, text: &str) {
-    let guide = std::fs::read_to_string(in_repo(doc)).unwrap_or_else(|e| panic!("read {doc}: {e}"));
-    assert!(guide.contains(text), "{doc} does not show {text:?}");
-}
-
-/// A path inside the repository (for the example policies' case files).
-pub fn in_repo(path: &str) -> PathBuf {
-    repo_root().join(path)
-}
-
-/// The short id git and hookrt show for a commit.
-pub fn short(id: &str) -> &str {
-    &id[..12]
-}
+/// The unprivileged user of [`Server::unprivileged`]: nobody.
+const NOBODY: u32 = 65534;
 
 /// What a `git push` printed and whether it succeeded.
 pub struct Pushed {
@@ -173,11 +25,33 @@ impl Pushed {
     }
 }
 
+/// How [`Server::commit_with`] makes a commit, beyond its message and date.
+#[derive(Default)]
+pub struct Commit<'a> {
+    /// Extra environment for `git commit` (`GIT_AUTHOR_EMAIL`,
+    /// `GIT_COMMITTER_NAME`, `GNUPGHOME`…).
+    pub env: &'a [(&'a str, &'a str)],
+    /// Signed (`git commit -S`, with the key the git config names).
+    pub signed: bool,
+}
+
+impl<'a> Commit<'a> {
+    /// A commit made with extra environment `env`.
+    pub fn with_env(env: &'a [(&'a str, &'a str)]) -> Self {
+        Commit { env, signed: false }
+    }
+}
+
 pub struct Server {
     root: TempDir,
     pub bare: PathBuf,
     pub work: PathBuf,
     env: Vec<(String, String)>,
+    /// The hookrt binary this server installs and runs.
+    hookrt: PathBuf,
+    /// Who runs git and hookrt (see [`Server::unprivileged`]); the suite's
+    /// own user if `None`.
+    user: Option<u32>,
     dates: std::cell::Cell<i64>,
     date_step: std::cell::Cell<i64>,
 }
@@ -193,9 +67,38 @@ impl Server {
     /// `sha256`).
     pub fn with_object_format(format: &str) -> Self {
         let server = Self::bare(format);
-        let out = server.hookrt(&["install", server.bare.to_str().expect("utf-8 path")]);
-        assert!(out.status.success(), "hookrt install failed: {}", String::from_utf8_lossy(&out.stderr));
+        server.install();
         server
+    }
+
+    /// Like [`Server::new`], with every git and hookrt run of this server
+    /// made by an unprivileged user (nobody, uid 65534) when the suite runs
+    /// as root, whom no file mode stops: for the tests of what a mode
+    /// denies. The server's files are then nobody's, and so are its
+    /// compiled-code cache and the copy of hookrt it installs (the build's
+    /// own may sit where nobody cannot reach, as under /root).
+    pub fn unprivileged() -> Self {
+        let mut server = Self::bare("sha1");
+        if running_as_root() {
+            let binary = server.root().join("bin").join("hookrt");
+            std::fs::create_dir_all(binary.parent().expect("bin/")).expect("create bin/");
+            std::fs::copy(HOOKRT, &binary).expect("copy hookrt");
+            server.hookrt = binary;
+            let cache = server.root().join("cache").display().to_string();
+            server.env.retain(|(k, _)| k != "HOOKRT_CACHE_DIR");
+            server.env.push(("HOOKRT_CACHE_DIR".into(), cache));
+            let owner = format!("{NOBODY}:{NOBODY}");
+            let out = Command::new("chown").args(["-R", &owner]).arg(server.root()).output().expect("run chown");
+            assert!(out.status.success(), "chown failed: {}", String::from_utf8_lossy(&out.stderr));
+            server.user = Some(NOBODY);
+        }
+        server.install();
+        server
+    }
+
+    fn install(&self) {
+        let out = self.hookrt(&["install", self.bare.to_str().expect("utf-8 path")]);
+        assert!(out.status.success(), "hookrt install failed: {}", String::from_utf8_lossy(&out.stderr));
     }
 
     /// Like [`Server::new`] without `hookrt install`: git's own `hooks/`
@@ -223,6 +126,8 @@ impl Server {
                 ("HOOKRT_GLOBAL_DIR".into(), global.display().to_string()),
             ],
             root,
+            hookrt: PathBuf::from(HOOKRT),
+            user: None,
             dates: std::cell::Cell::new(1_700_000_000),
             date_step: std::cell::Cell::new(1),
         };
@@ -251,7 +156,7 @@ impl Server {
     /// the contract shows it) and push options on.
     pub fn with_probe() -> Self {
         let server = Server::new();
-        server.add_policy("probe", &test_guest("probe"));
+        server.add_policy("probe", guests::PROBE);
         server.server_git(&["config", "receive.advertisePushOptions", "true"]);
         server
     }
@@ -271,8 +176,9 @@ impl Server {
         self.bare.join("hookrt").join("policies")
     }
 
-    /// Puts `wasm` into the policy directory as `<name>.wasm`.
-    pub fn add_policy(&self, name: &str, wasm: &Path) {
+    /// Puts `wasm` (a path: a policy built by `just policies`, a test guest
+    /// of [`guests`]) into the policy directory as `<name>.wasm`.
+    pub fn add_policy(&self, name: &str, wasm: impl AsRef<Path>) {
         std::fs::copy(wasm, self.policy_dir().join(format!("{name}.wasm"))).expect("copy policy");
     }
 
@@ -286,12 +192,20 @@ impl Server {
     }
 
     /// Puts `wasm` into the server-wide directory as `<name>.wasm`.
-    pub fn add_global_policy(&self, name: &str, wasm: &Path) {
+    pub fn add_global_policy(&self, name: &str, wasm: impl AsRef<Path>) {
         std::fs::copy(wasm, self.global_dir().join(format!("{name}.wasm"))).expect("copy policy");
     }
 
     pub fn write_global_config(&self, toml: &str) {
         std::fs::write(self.global_dir().join("hookrt.toml"), toml).expect("write the global hookrt.toml");
+    }
+
+    /// The webhook deliveries waiting in the server's outbox.
+    pub fn outbox_files(&self) -> Vec<PathBuf> {
+        let dir = self.bare.join("hookrt").join("outbox");
+        let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+        let files = entries.filter_map(|e| e.ok().map(|e| e.path()));
+        files.filter(|p| p.extension().is_some_and(|x| x == "json")).collect()
     }
 
     /// The audit log's records (`<GIT_DIR>/hookrt/audit.log`), parsed.
@@ -303,6 +217,10 @@ impl Server {
     pub fn command(&self, program: &str, dir: &Path) -> Command {
         let mut cmd = Command::new(program);
         cmd.current_dir(dir).stdin(Stdio::null());
+        if let Some(user) = self.user {
+            // As root dropping to `user`, std also drops root's groups.
+            cmd.uid(user).gid(user);
+        }
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -316,7 +234,7 @@ impl Server {
 
     /// The command [`Server::hookrt`] runs, for tests that feed it input.
     pub fn hookrt_command(&self, args: &[&str]) -> Command {
-        let mut cmd = self.command(HOOKRT, self.root.path());
+        let mut cmd = self.command(self.hookrt.to_str().expect("utf-8 path"), self.root.path());
         cmd.args(args);
         cmd
     }
@@ -348,32 +266,27 @@ impl Server {
     /// Everything written to the clone since the last commit (see
     /// [`Server::write_file`]) goes into it.
     pub fn commit(&self, message: &str) -> String {
-        self.commit_with(message, &[])
+        self.commit_with(message, Commit::default())
     }
 
-    /// Like [`Server::commit`], with extra environment for `git commit`
-    /// (`GIT_AUTHOR_EMAIL`, `GIT_COMMITTER_NAME`…) or extra arguments
-    /// (`-S` to sign) given as `("ARG", "-S")`.
-    pub fn commit_with(&self, message: &str, env: &[(&str, &str)]) -> String {
+    /// Like [`Server::commit`], made as `how` says.
+    pub fn commit_with(&self, message: &str, how: Commit) -> String {
         let date = self.dates.get() + self.date_step.get();
         self.dates.set(date);
         self.git(&["add", "--all"]);
-        let args = env.iter().filter(|(k, _)| *k == "ARG").map(|(_, v)| *v);
         let out = self
             .command("git", &self.work)
             .args(["commit", "--quiet", "--allow-empty", "-m", message])
-            .args(args)
+            .args(how.signed.then_some("-S"))
             .env("GIT_AUTHOR_DATE", format!("{date} +0000"))
             .env("GIT_COMMITTER_DATE", format!("{date} +0000"))
-            .envs(env.iter().filter(|(k, _)| *k != "ARG").copied())
+            .envs(how.env.iter().copied())
             .output()
             .expect("run git commit");
         assert!(out.status.success(), "git commit failed: {}", String::from_utf8_lossy(&out.stderr));
         self.git(&["rev-parse", "HEAD"])
     }
 
-    /// Writes `content` to `path` in the clone (directories are created);
-    /// the next [`Server::commit`] records it.
     /// Writes `data` as an object of `kind` into the repository at `dir`
     /// (the clone or the bare one), whatever git thinks of it
     /// (`hash-object --literally`): commits git accepts but never writes.
@@ -392,6 +305,8 @@ impl Server {
         String::from_utf8(out.stdout).expect("an id").trim().to_owned()
     }
 
+    /// Writes `content` to `path` in the clone (directories are created);
+    /// the next [`Server::commit`] records it.
     pub fn write_file(&self, path: &str, content: impl AsRef<[u8]>) {
         let path = self.work.join(path);
         std::fs::create_dir_all(path.parent().expect("a file has a parent")).expect("create directories");

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::receiver::{free_port, wait_for};
-use crate::support::{HOOKRT, repo_root};
+use super::receiver::{free_port, wait_for};
+use super::{HOOKRT, hosting_doc};
 
 /// A server process, killed on drop.
 struct Daemon {
@@ -155,11 +155,6 @@ impl Lighttpd {
         let args = ["-D", "-f", main_path.to_str().expect("utf-8")];
         Lighttpd { _daemon: Daemon::start("/usr/sbin/lighttpd", &args, port, dir.join("lighttpd.log")), port }
     }
-}
-
-/// docs/hosting/`name`, as a test uses it.
-pub fn hosting_doc(name: &str) -> String {
-    std::fs::read_to_string(repo_root().join("docs").join("hosting").join(name)).expect("read a docs/hosting file")
 }
 
 /// Copies the drop-in hook docs/hosting/hooks/`hook` to `dest` as the
