@@ -30,8 +30,8 @@ struct Pushed {
 /// a damaged line is left at the end of the rotated file.
 fn pushed() -> Pushed {
     let server = Server::new();
-    server.add_policy("no-wip", &example_policy("no-wip"));
-    server.add_policy("jira-keys", &example_policy("jira-keys"));
+    server.add_policy("no-wip", example_policy("no-wip"));
+    server.add_policy("jira-keys", example_policy("jira-keys"));
     server.add_policy("spinner", guests::CONFIGURABLE);
     server.write_config(
         "[policy.jira-keys]\nmode = \"evaluate\"\n[policy.jira-keys.settings]\nprojects = [\"HOOK\"]\n\n\

@@ -7,7 +7,7 @@ use crate::support::{Server, commits_produced, example_policy, heavy};
 fn ten_thousand_commits_pass_no_wip() {
     let _heavy = heavy();
     let server = Server::new();
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     server.fixture("many-commits.sh", &["10000"]);
     let pushed = server.push_with_env(&["origin", "main"], &[("HOOKRT_LOG", "debug")]).assert_ok();
     assert_eq!(commits_produced(&pushed.stderr, "no-wip"), 10_000);
@@ -18,7 +18,7 @@ fn ten_thousand_commits_pass_no_wip() {
 fn veto_at_the_first_of_ten_thousand_commits_stops_the_walk() {
     let _heavy = heavy();
     let server = Server::new();
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     // The newest commit, the first the walk meets, is the bad one.
     server.fixture("many-commits.sh", &["10000", "WIP: everything at once"]);
     let before = server.server_refs();

@@ -45,7 +45,7 @@ fn a_damaged_entry_is_recompiled_and_never_run() {
     let panicker_entry = entries(&cache).pop().expect("the panicker's entry");
     std::fs::remove_file(server.policy_dir().join("panicker.wasm")).expect("remove the panicker");
     // …and of no-wip, which lets a clean commit through.
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     push(&server, &cache).assert_ok();
     let no_wip_entry = entries(&cache).into_iter().find(|e| *e != panicker_entry).expect("no-wip's entry");
     let sound = std::fs::read(&no_wip_entry).expect("read the entry");
@@ -71,7 +71,7 @@ fn a_damaged_entry_is_recompiled_and_never_run() {
 fn a_cache_others_may_write_to_is_not_used() {
     for (mode, why) in [(0o777, "anyone may write to it (mode 777)"), (0o770, "its group may write to it (mode 770)")] {
         let (server, cache) = server_with_cache(mode);
-        server.add_policy("no-wip", &example_policy("no-wip"));
+        server.add_policy("no-wip", example_policy("no-wip"));
         server.commit("WIP: still checked, compiled without the cache");
         let pushed = push(&server, &cache).assert_rejected();
         pushed.assert_line("hookrt: policy no-wip vetoed refs/heads/main");
@@ -112,7 +112,7 @@ fn a_cache_owned_by_someone_else_is_not_used() {
     } else {
         (PathBuf::from("/"), 0)
     };
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     server.commit("fine");
     let pushed = push(&server, &cache).assert_ok();
     let warning = format!("not using the compiled-code cache {}: it belongs to uid {owner}", cache.display());
@@ -131,8 +131,8 @@ fn policies_compiled_by_install_or_check_are_never_compiled_by_a_push() {
     let env = [("HOOKRT_CACHE_DIR", cache.to_str().expect("utf-8")), ("HOOKRT_LOG", "hookrt::timing=debug")];
     // A Python policy takes seconds to compile: more than this budget.
     server.write_config("[push]\nbudget_ms = 1000\n");
-    server.add_policy("no-wip", &example_policy("no-wip"));
-    server.add_policy("conventional-commits", &example_policy("conventional-commits"));
+    server.add_policy("no-wip", example_policy("no-wip"));
+    server.add_policy("conventional-commits", example_policy("conventional-commits"));
     server.commit("feat: the first push after the policies went in");
     let before = server.server_refs();
 
@@ -200,7 +200,7 @@ fn last_used(path: &Path, days: u64) {
 #[test]
 fn entries_unused_for_30_days_go_when_another_is_stored_and_used_ones_stay() {
     let (server, cache) = server_with_cache(0o700);
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     server.commit("one");
     push(&server, &cache).assert_ok();
     let [used] = &entries(&cache)[..] else { panic!("one entry: {:?}", entries(&cache)) };
@@ -263,7 +263,7 @@ fn past_2_gib_the_least_recently_used_entries_go() {
 fn a_settled_module_is_found_by_its_identity_and_a_replaced_one_is_not() {
     let (server, cache) = server_with_cache(0o700);
     let env = [("HOOKRT_CACHE_DIR", cache.to_str().expect("utf-8"))];
-    server.add_policy("guard", &example_policy("no-wip"));
+    server.add_policy("guard", example_policy("no-wip"));
     let check = server.hookrt_command(&["check", server.bare.to_str().expect("utf-8")]).envs(env).output();
     assert!(check.expect("run hookrt check").status.success());
     // Index lines are written only for files that have not changed for a

@@ -374,7 +374,7 @@ fn on_failure_allow_lets_the_push_through_with_a_warning() {
 #[test]
 fn check_warns_of_settings_no_validator_checks() {
     let server = Server::new();
-    server.add_policy("line-length", &example_policy("line-length"));
+    server.add_policy("line-length", example_policy("line-length"));
     let out = check(&server);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(!text(&out).contains("warn"), "no settings, no warning: {}", text(&out));

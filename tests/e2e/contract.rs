@@ -186,7 +186,7 @@ fn a_signed_push_certificate_reaches_the_policy() {
 fn a_sha256_repository_works_like_a_sha1_one() {
     let server = Server::with_object_format("sha256");
     server.add_policy("probe", guests::PROBE);
-    server.add_policy("no-wip", &crate::support::example_policy("no-wip"));
+    server.add_policy("no-wip", crate::support::example_policy("no-wip"));
     server.server_git(&["config", "receive.advertisePushOptions", "true"]);
     server.write_file("f.txt", "hello\n");
     let id = server.commit("add f");

@@ -130,7 +130,7 @@ fn a_100_mb_blob_and_a_path_that_is_not_utf8_arrive_whole() {
 #[test]
 fn a_policy_that_never_asks_for_files_pays_nothing_for_them() {
     let server = Server::new();
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     let fuel_and_work = |pushed: &crate::support::Pushed| {
         let line = pushed
             .stderr

@@ -40,7 +40,7 @@ fn attack_with(name: &str, wasm: &[u8], config: &str) -> (Pushed, Value, u64) {
 fn attack_module(module: &Path, config: &str) -> (Pushed, Value, u64) {
     let server = Server::new();
     server.add_policy("hostile", module);
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     server.write_config(config);
     let before = server.server_refs();
     server.commit("WIP: vetoed by no-wip whatever the hostile policy does");
@@ -87,7 +87,7 @@ fn endless_loop_runs_out_of_fuel() {
 fn walking_a_huge_history_forever_meets_the_deadline() {
     let server = Server::new();
     server.add_policy("hostile", guests::HOSTILE);
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     server.write_config(
         "[policy.hostile]\nfuel = 1_000_000_000_000\ntimeout_ms = 500\n[policy.hostile.settings]\nattack = \"walk-forever\"\n",
     );

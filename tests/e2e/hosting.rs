@@ -93,7 +93,7 @@ fn gitlabs_global_custom_hooks_dir_runs_hookrt_for_every_repository() {
     }
     // Server-wide policies, for every repository.
     server.add_global_policy("probe", guests::PROBE);
-    server.add_global_policy("no-wip", &example_policy("no-wip"));
+    server.add_global_policy("no-wip", example_policy("no-wip"));
     let mut env = gitlab_env("http").to_vec();
     env.push(("GITALY_CUSTOM_HOOKS_DIR", global_hooks.to_str().expect("utf-8")));
 

@@ -25,7 +25,7 @@ fn endless_loop_with_ample_fuel_is_stopped_by_the_deadline() {
 #[test]
 fn malformed_config_rejects_naming_the_file_and_key() {
     let server = Server::new();
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     server.write_config("[policy.no-wip]\nfule = 5\n");
     server.commit("anything");
     let pushed = server.push(&["origin", "main"]).assert_rejected();

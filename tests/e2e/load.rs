@@ -102,7 +102,7 @@ fn sixty_four_concurrent_pushes_each_decide_by_policy_and_leave_one_audit_record
     setup.extend(branches.iter().filter(|b| b.before.is_some()).map(|b| format!("main:{}", b.full())));
     server.push(&setup.iter().map(String::as_str).collect::<Vec<_>>()).assert_ok();
     for policy in POLICIES {
-        server.add_policy(policy, &example_policy(policy));
+        server.add_policy(policy, example_policy(policy));
     }
     server.write_config("[policy.jira-keys.settings]\nprojects = [\"HOOK\"]\n");
     assert_eq!(server.audit_records().len(), 0, "no policy ran before the load");

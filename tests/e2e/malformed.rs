@@ -18,7 +18,7 @@ fn server() -> Server {
     for name in
         ["no-wip", "commit-message", "author-email", "dco-signoff", "internal-authors", "max-file-size", "no-secrets"]
     {
-        server.add_policy(name, &example_policy(name));
+        server.add_policy(name, example_policy(name));
     }
     server.add_policy("list-commits", guests::LIST_COMMITS);
     server.write_config(

@@ -23,7 +23,7 @@ fn queued_events(server: &Server) -> Vec<String> {
 fn an_observers_event_reaches_the_webhooks_that_want_it() {
     let server = Server::new();
     let receiver = Receiver::start();
-    server.add_policy("deploy-notify", &example_policy("deploy-notify"));
+    server.add_policy("deploy-notify", example_policy("deploy-notify"));
     server.write_config(&format!(
         r#"[policy.deploy-notify]
 hook = "post-receive"
@@ -136,7 +136,7 @@ fn emit_refuses_bad_events_and_floods_as_data() {
 #[test]
 fn an_observer_set_for_pre_receive_is_refused_with_what_to_write() {
     let server = Server::new();
-    server.add_policy("deploy-notify", &example_policy("deploy-notify"));
+    server.add_policy("deploy-notify", example_policy("deploy-notify"));
     server.commit("Blocked: the configuration is wrong");
     let push = server.push(&["origin", "main"]).assert_rejected();
     assert!(

@@ -42,7 +42,7 @@ fn branch_name_checks_only_new_branches() {
     let server = Server::new();
     // A branch from before the rule keeps working.
     server.push(&["origin", "main:refs/heads/legacy"]).assert_ok();
-    server.add_policy("branch-name", &example_policy("branch-name"));
+    server.add_policy("branch-name", example_policy("branch-name"));
     server.write_config(
         "[policy.branch-name.settings]\nbranch-name-regex = '^(?:feature|fix|hotfix|release|docs|chore)/[A-Za-z0-9._-]+$'\n",
     );
@@ -154,7 +154,7 @@ fn prohibited_files_blocks_new_secret_files_only() {
     server.write_file("certs/legacy.pem", "old\n");
     server.commit("legacy certificate");
     server.push(&["origin", "main"]).assert_ok();
-    server.add_policy("prohibited-files", &example_policy("prohibited-files"));
+    server.add_policy("prohibited-files", example_policy("prohibited-files"));
 
     let before = server.server_refs();
     server.write_file("certs/legacy.pem", "renewed\n");

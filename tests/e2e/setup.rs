@@ -39,7 +39,7 @@ fn install_is_idempotent_and_uninstall_restores_the_previous_hooks() {
 #[test]
 fn previous_hooks_still_run_after_the_policies() {
     let server = Server::new();
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     let marker = server.root().join("chained-ran");
     write_hook(
         &server.bare.join("hooks/pre-receive"),
@@ -63,7 +63,7 @@ fn previous_hooks_still_run_after_the_policies() {
 #[test]
 fn only_the_first_run_compiles() {
     let server = Server::new();
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     let cache = server.root().join("fresh-cache");
     let env = [("HOOKRT_LOG", "debug"), ("HOOKRT_CACHE_DIR", cache.to_str().expect("utf-8"))];
     server.commit("one");

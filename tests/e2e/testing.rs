@@ -173,7 +173,7 @@ fn dry_run_reports_what_a_range_of_real_history_would_get() {
 #[test]
 fn check_reports_each_installed_policy() {
     let server = Server::new();
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     let bare = path(&server.bare);
     let out = hookrt(&["check", bare]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

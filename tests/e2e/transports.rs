@@ -28,7 +28,7 @@ fn authorized_keys(keys: &[String], plain: &str) -> String {
 #[test]
 fn over_ssh_each_keys_holder_is_the_pusher_and_a_veto_reaches_them() {
     let server = Server::with_probe();
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     let dir = server.root().join("ssh");
     std::fs::create_dir_all(&dir).expect("create the ssh dir");
     let [alice, bob, login] = ["alice", "bob", "login"].map(|name| dir.join(name));

@@ -5,7 +5,7 @@ use crate::support::{Server, example_policy};
 #[test]
 fn accepted_push_lands() {
     let server = Server::new();
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     let id = server.commit("add the parser");
     server.push(&["origin", "main"]).assert_ok();
     assert_eq!(server.server_ref("refs/heads/main").as_deref(), Some(id.as_str()));
@@ -14,7 +14,7 @@ fn accepted_push_lands() {
 #[test]
 fn vetoed_push_changes_no_ref_and_names_policy_ref_and_commit() {
     let server = Server::new();
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     let before = server.server_refs();
     server.commit("add the parser");
     let wip = server.commit("WIP: half a lexer");
@@ -35,7 +35,7 @@ fn vetoed_push_changes_no_ref_and_names_policy_ref_and_commit() {
 #[test]
 fn jira_keys_vetoes_each_commit_without_a_key() {
     let server = Server::new();
-    server.add_policy("jira-keys", &example_policy("jira-keys"));
+    server.add_policy("jira-keys", example_policy("jira-keys"));
     server.write_config("[policy.jira-keys.settings]\nprojects = [\"HOOK\", \"OPS\"]\n");
     server.commit("HOOK-1 add the parser");
     let bad = server.commit("fix typo");
@@ -50,7 +50,7 @@ fn jira_keys_vetoes_each_commit_without_a_key() {
 #[test]
 fn protect_branches_blocks_force_push_and_deletion_of_main_only() {
     let server = Server::new();
-    server.add_policy("protect-branches", &example_policy("protect-branches"));
+    server.add_policy("protect-branches", example_policy("protect-branches"));
     server.commit("second");
     server.push(&["origin", "main", "main:refs/heads/scratch"]).assert_ok();
     let main = server.server_ref("refs/heads/main");
@@ -74,7 +74,7 @@ fn protect_branches_blocks_force_push_and_deletion_of_main_only() {
 #[test]
 fn update_hook_rejects_one_ref_while_the_others_land() {
     let server = Server::new();
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     server.write_config("[policy.no-wip]\nhook = \"update\"\n");
     let base = server.git(&["rev-parse", "HEAD"]);
     let good = server.commit("finished work");
@@ -92,7 +92,7 @@ fn update_hook_rejects_one_ref_while_the_others_land() {
 #[test]
 fn post_receive_vetoes_are_warnings_and_the_push_stands() {
     let server = Server::new();
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     server.write_config("[policy.no-wip]\nhook = \"post-receive\"\n");
     let id = server.commit("WIP: allowed after the fact");
     let pushed = server.push(&["origin", "main"]).assert_ok();

@@ -106,7 +106,7 @@ fn ids_of_the_wrong_length_fail_closed() {
 #[test]
 fn sha1_ids_in_a_sha256_repository_fail_closed() {
     let server = Server::with_object_format("sha256");
-    server.add_policy("no-wip", &crate::support::example_policy("no-wip"));
+    server.add_policy("no-wip", crate::support::example_policy("no-wip"));
     let fine = server.commit("feat: a SHA-256 commit");
     server.push(&["origin", "main"]).assert_ok();
 

@@ -237,7 +237,7 @@ fn a_100_mib_blob_read(stored: &str) {
         data[50 << 20..(50 << 20) + 4096].fill(0);
     }
     server.add_policy("hostile", guests::HOSTILE);
-    server.add_policy("no-wip", &example_policy("no-wip"));
+    server.add_policy("no-wip", example_policy("no-wip"));
     server.write_config(&format!(
         "[policy.hostile]\nmemory_mib = {CAP_MIB}\n[policy.hostile.settings]\nattack = \"read-blobs\"\n"
     ));

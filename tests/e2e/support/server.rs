@@ -148,7 +148,7 @@ impl Server {
     /// A server with only the example policy `name` installed.
     pub fn with_example(name: &str) -> Self {
         let server = Server::new();
-        server.add_policy(name, &example_policy(name));
+        server.add_policy(name, example_policy(name));
         server
     }
 
