@@ -5,14 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Where `just policies` builds policies too, so the guests share the
-/// example policies' dependencies (wit-bindgen, the SDK) already built.
+/// As `just policies` builds the example policies.
 const TARGET: &str = "wasm32-wasip2";
 const PROFILE: &str = "policy";
 
 fn main() {
     let here = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let root = here.parent().and_then(Path::parent).expect("tests/guests is two levels below the workspace");
+    // Where `just policies` builds too, so the guests share the example
+    // policies' dependencies (wit-bindgen, the SDK) already built.
     let target_dir = root.join("target").join("wasm");
     let guests = guests(&here.join("components"));
 

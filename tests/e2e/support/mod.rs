@@ -68,8 +68,8 @@ pub fn assert_no_panic(output: &str) {
 
 /// `out` after checking that hookrt did not panic.
 pub(crate) fn checked(out: Output) -> Output {
-    assert_no_panic(&String::from_utf8_lossy(&out.stderr));
-    assert_no_panic(&String::from_utf8_lossy(&out.stdout));
+    assert_no_panic(&stderr(&out));
+    assert_no_panic(&stdout(&out));
     out
 }
 
